@@ -1,0 +1,1 @@
+"""HTTP adapters: blueprints that parse, call the core or storage, and answer JSON."""

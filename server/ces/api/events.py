@@ -1,0 +1,46 @@
+"""`POST /api/v1/events` and `POST /api/v1/identify`: the site's backend talking to us."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..ingest import ingest
+from .auth import current_site
+from .body import json_object
+from .schemas import DryRunSchema, EventBatchSchema, EventSchema, IdentifyBatchSchema, IdentifySchema
+
+bp = Blueprint("events", __name__, url_prefix="/api/v1")
+
+
+def _events_from_body() -> list[dict[str, Any]]:
+    body = json_object()
+    if "events" in body:
+        events = EventBatchSchema().load(body)["events"]
+    else:
+        events = [EventSchema().load(body)]
+    for event in events:
+        if event["timestamp"] is not None:
+            event["timestamp"] = event["timestamp"].timestamp()
+    return events
+
+
+@bp.post("/events")
+def post_events():
+    site = current_site()
+    dry_run = DryRunSchema().load(request.args)["dry_run"]
+    events = _events_from_body()
+    results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run)
+    return jsonify(results=results, dry_run=dry_run)
+
+
+@bp.post("/identify")
+def post_identify():
+    site = current_site()
+    body = json_object()
+    users = IdentifyBatchSchema().load(body)["users"] if "users" in body else [IdentifySchema().load(body)]
+    services = current_app.extensions["ces"]
+    with services.storage.write() as db:
+        for user in users:
+            services.storage.merge_traits(db, site["id"], user["user_id"], user["traits"], services.now())
+    return jsonify(users=len(users))

@@ -1,0 +1,50 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any, Mapping
+
+from flask import Flask, jsonify
+
+from . import config as config_module
+from .api import errors, events, surveys
+from .delivery import Scheduler
+from .services import Services
+from .storage import Storage
+from .widget_route import bp as widget_bp
+from .ws import sock
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Build the app. `overrides` win over the config file and CES_* variables (tests use them)."""
+    app = Flask(__name__)
+    app.config.update(config_module.resolve(overrides))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": app.config["WS_PING_INTERVAL"],
+                                         "max_message_size": app.config["WS_MAX_MESSAGE"]}
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if services is None:
+        services = Services(Storage(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"]))
+    services.storage.migrate()
+    if services.scheduler is None:
+        services.scheduler = Scheduler(services)
+    app.extensions["ces"] = services
+
+    errors.register(app)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(surveys.bp)
+    app.register_blueprint(widget_bp)
+    if app.config.get("DEMO"):
+        from .demo import bp as demo_bp
+        app.register_blueprint(demo_bp)
+    sock.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(ok=True, sockets=services.hub.count())
+
+    logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    return app

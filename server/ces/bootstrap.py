@@ -1,0 +1,46 @@
+"""First run: a default site, a CES 2.0 survey and triggers, so the product works out of the box.
+
+The same seed serves `ces serve`, the demo and the tests, so the demo is always a tested path.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from .storage import Storage
+
+DEFAULT_TEXTS = {
+    "en": {"question": "The company made it easy for me to handle my issue.",
+           "low_label": "Strongly disagree", "high_label": "Strongly agree",
+           "followup": "What could we have done to make it easier?"},
+    "fr": {"question": "L'entreprise m'a facilité la gestion de ma demande.",
+           "low_label": "Pas du tout d'accord", "high_label": "Tout à fait d'accord",
+           "followup": "Qu'aurions-nous pu faire pour vous faciliter la tâche ?"},
+    "ro": {"question": "Compania mi-a ușurat rezolvarea problemei.",
+           "low_label": "Dezacord total", "high_label": "Acord total",
+           "followup": "Ce am fi putut face ca să vă fie mai ușor?"},
+}
+
+
+def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """Create the default site, survey and triggers when the database has no site yet.
+
+    Returns the new site, or None when one existed already (keys are printed only once).
+    """
+    environ = os.environ if environ is None else environ
+    if storage.first_site() is not None:
+        return None
+    site = storage.create_site("Default site", now, site_key=environ.get("CES_BOOTSTRAP_SITE_KEY") or None,
+                               secret_key=environ.get("CES_BOOTSTRAP_SECRET_KEY") or None)
+    survey = storage.create_survey(site["id"], now, name="Effort after checkout and support", metric="ces7",
+                                   default_locale="en", texts=DEFAULT_TEXTS, followup_max_score=4,
+                                   appearance={"placement": "bottom-right", "color": "#3b5bdb"})
+    for event_name in ("checkout_completed", "ticket_closed"):
+        storage.create_trigger(site["id"], now, name=f"Ask after {event_name}", event_name=event_name,
+                               survey_id=survey["id"])
+    return site
+
+
+def script_tag(base_url: str, site_key: str) -> str:
+    return (f'<script async src="{base_url.rstrip("/")}/widget.js" data-site="{site_key}" '
+            'data-user="USER_ID" data-user-hash="HMAC"></script>')

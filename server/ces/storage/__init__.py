@@ -1,0 +1,230 @@
+"""Storage: every SQL statement of the product lives in this package.
+
+One SQLite file in WAL mode, one connection per thread (sqlite3 objects never cross
+threads). Writes that must be atomic (check-then-record decisions, answers) go through
+`write()`: a process lock plus `BEGIN IMMEDIATE`, so they are serialized both between the
+threads of one process and between processes sharing the file.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
+
+from sqlite_utils import Database
+
+from .migrations import migrations
+
+JSON_COLUMNS = {"settings", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits"}
+OPEN_STATUSES = ("issued", "delivered", "shown")
+
+
+def new_key(prefix: str, nbytes: int = 18) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(nbytes)}"
+
+
+def decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A row with its JSON columns parsed."""
+    if row is None:
+        return None
+    return {k: (json.loads(v) if k in JSON_COLUMNS and isinstance(v, str) else v) for k, v in row.items()}
+
+
+def encode(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.dumps(v, separators=(",", ":")) if k in JSON_COLUMNS and v is not None else v)
+            for k, v in values.items()}
+
+
+class Storage:
+    def __init__(self, path: str, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+
+    # -- connections -----------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            db = Database(conn)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (the others close with their threads)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    def migrate(self) -> None:
+        with self._write_lock:
+            migrations.apply(self.db)
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """An immediate transaction: nobody else writes until it commits or rolls back."""
+        with self._write_lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        for row in self.db.query(sql, list(params)):
+            return decode(row)
+        return None
+
+    def all(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return [decode(r) for r in self.db.query(sql, list(params))]  # type: ignore[misc]
+
+    # -- sites -------------------------------------------------------------------------
+    def create_site(self, name: str, now: float, site_key: str | None = None,
+                    secret_key: str | None = None, identity_verification: bool = False) -> dict[str, Any]:
+        with self.write() as db:
+            row_id = db["sites"].insert({
+                "name": name, "site_key": site_key or new_key("site", 12),
+                "secret_key": secret_key or new_key("sk", 24),
+                "identity_verification": int(identity_verification), "settings": "{}", "created_at": now,
+            }).last_pk
+        return self.get_site(row_id)  # type: ignore[return-value]
+
+    def get_site(self, site_id: int) -> dict[str, Any] | None:
+        return self.one("select * from sites where id = ?", [site_id])
+
+    def site_by_key(self, site_key: str) -> dict[str, Any] | None:
+        return self.one("select * from sites where site_key = ?", [site_key])
+
+    def site_by_secret(self, secret_key: str) -> dict[str, Any] | None:
+        return self.one("select * from sites where secret_key = ?", [secret_key])
+
+    def first_site(self) -> dict[str, Any] | None:
+        return self.one("select * from sites order by id limit 1")
+
+    def set_identity_verification(self, site_id: int, on: bool) -> None:
+        with self.write() as db:
+            db.execute("update sites set identity_verification = ? where id = ?", [int(on), site_id])
+
+    # -- surveys and triggers -----------------------------------------------------------
+    def create_survey(self, site_id: int, now: float, **fields: Any) -> dict[str, Any]:
+        with self.write() as db:
+            row_id = db["surveys"].insert(encode({
+                "site_id": site_id, "created_at": now, "updated_at": now, **fields})).last_pk
+        return self.get_survey(row_id)  # type: ignore[return-value]
+
+    def get_survey(self, survey_id: int) -> dict[str, Any] | None:
+        return self.one("select * from surveys where id = ?", [survey_id])
+
+    def create_trigger(self, site_id: int, now: float, **fields: Any) -> dict[str, Any]:
+        with self.write() as db:
+            row_id = db["triggers"].insert(encode({
+                "site_id": site_id, "created_at": now, "updated_at": now, **fields})).last_pk
+        return self.one("select * from triggers where id = ?", [row_id])  # type: ignore[return-value]
+
+    def active_triggers(self, site_id: int, event_name: str) -> list[dict[str, Any]]:
+        return self.all(
+            "select t.*, s.metric as survey_metric from triggers t join surveys s on s.id = t.survey_id "
+            "where t.site_id = ? and t.event_name = ? and t.status = 'active' and s.status = 'active' "
+            "order by t.priority desc, t.id", [site_id, event_name])
+
+    # -- events and decisions -------------------------------------------------------------
+    def event_by_id(self, site_id: int, event_id: str) -> dict[str, Any] | None:
+        return self.one("select * from events where site_id = ? and event_id = ?", [site_id, event_id])
+
+    def insert_event(self, db: Database, row: dict[str, Any]) -> int:
+        return db["events"].insert(encode(row)).last_pk  # type: ignore[return-value]
+
+    # -- prompts ----------------------------------------------------------------------------
+    def last_shown_at(self, site_id: int, user_id: str) -> float | None:
+        """When this user last saw a prompt (shown, or closed after being shown)."""
+        row = self.one(
+            "select max(coalesce(shown_at, closed_at)) as t from prompts "
+            "where site_id = ? and user_id = ? and (shown_at is not null or status in ('answered','dismissed'))",
+            [site_id, user_id])
+        return row["t"] if row else None
+
+    def open_prompt(self, site_id: int, user_id: str, now: float) -> dict[str, Any] | None:
+        return self.one(
+            "select * from prompts where site_id = ? and user_id = ? and status in ('issued','delivered','shown') "
+            "and expires_at > ? order by created_at limit 1", [site_id, user_id, now])
+
+    def insert_prompt(self, db: Database, row: dict[str, Any]) -> str:
+        prompt_id = new_key("p", 12)
+        db["prompts"].insert({"id": prompt_id, "status": "issued", **row})
+        return prompt_id
+
+    def get_prompt(self, prompt_id: str) -> dict[str, Any] | None:
+        return self.one("select * from prompts where id = ?", [prompt_id])
+
+    def deliverable_prompts(self, site_id: int, user_id: str, now: float) -> list[dict[str, Any]]:
+        """The user's prompts that may be put on screen now, oldest first."""
+        return self.all(
+            "select * from prompts where site_id = ? and user_id = ? and status in ('issued','delivered','shown') "
+            "and deliver_after <= ? and expires_at > ? order by created_at", [site_id, user_id, now, now])
+
+    def expire_due(self, now: float) -> int:
+        with self.write() as db:
+            cur = db.execute(
+                "update prompts set status = 'expired', closed_at = expires_at "
+                "where status in ('issued','delivered','shown') and expires_at <= ?", [now])
+            return cur.rowcount
+
+    def mark_delivered(self, prompt_ids: list[str], now: float) -> None:
+        if not prompt_ids:
+            return
+        marks = ",".join("?" * len(prompt_ids))
+        with self.write() as db:
+            db.execute(f"update prompts set status = 'delivered', delivered_at = ? "
+                       f"where status = 'issued' and id in ({marks})", [now, *prompt_ids])
+
+    def mark_shown(self, prompt_id: str, now: float, locale: str | None) -> None:
+        with self.write() as db:
+            db.execute("update prompts set status = 'shown', shown_at = coalesce(shown_at, ?), "
+                       "delivered_at = coalesce(delivered_at, ?), locale = coalesce(?, locale) "
+                       "where id = ? and status in ('issued','delivered')", [now, now, locale, prompt_id])
+
+    def close_prompt(self, db: Database, prompt_id: str, status: str, now: float) -> None:
+        db.execute("update prompts set status = ?, closed_at = ? where id = ?", [status, now, prompt_id])
+
+    # -- answers ----------------------------------------------------------------------------
+    def insert_answer(self, db: Database, row: dict[str, Any]) -> int:
+        return db["answers"].insert(row).last_pk  # type: ignore[return-value]
+
+    def answer_for(self, prompt_id: str) -> dict[str, Any] | None:
+        return self.one("select * from answers where prompt_id = ?", [prompt_id])
+
+    def set_comment(self, db: Database, prompt_id: str, comment: str) -> None:
+        db.execute("update answers set comment = ? where prompt_id = ?", [comment, prompt_id])
+
+    def score_distribution(self, survey_id: int) -> dict[int, int]:
+        return {r["score"]: r["n"] for r in self.db.query(
+            "select score, count(*) as n from answers where survey_id = ? group by score", [survey_id])}
+
+    # -- users ----------------------------------------------------------------------------------
+    def merge_traits(self, db: Database, site_id: int, user_id: str, traits: dict[str, Any], now: float) -> None:
+        row = self.one("select traits from users where site_id = ? and user_id = ?", [site_id, user_id])
+        merged = dict(row["traits"]) if row else {}
+        for key, value in traits.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        db["users"].upsert(encode({"site_id": site_id, "user_id": user_id, "traits": merged, "updated_at": now}),
+                           pk=("site_id", "user_id"))
+
+    def traits(self, site_id: int, user_id: str) -> dict[str, Any]:
+        row = self.one("select traits from users where site_id = ? and user_id = ?", [site_id, user_id])
+        return row["traits"] if row else {}

@@ -1,0 +1,71 @@
+"""The schema, as named sqlite-utils migrations. Never edit an applied one: add a new one."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("ces")
+
+
+@migrations(name="0001_spine")
+def spine(db: Database) -> None:
+    db["sites"].create({
+        "id": int, "name": str, "site_key": str, "secret_key": str,
+        "identity_verification": int, "settings": str, "created_at": float,
+    }, pk="id", not_null={"name", "site_key", "secret_key"}, defaults={"identity_verification": 0, "settings": "{}"})
+    db["sites"].create_index(["site_key"], unique=True)
+    db["sites"].create_index(["secret_key"], unique=True)
+
+    db["surveys"].create({
+        "id": int, "site_id": int, "name": str, "metric": str, "default_locale": str,
+        "texts": str, "followup_max_score": int, "appearance": str, "quota": str,
+        "status": str, "created_at": float, "updated_at": float,
+    }, pk="id", foreign_keys=[("site_id", "sites", "id")],
+        not_null={"site_id", "name", "metric"},
+        defaults={"default_locale": "en", "texts": "{}", "appearance": "{}", "quota": "{}", "status": "active"})
+    db["surveys"].create_index(["site_id"])
+
+    db["triggers"].create({
+        "id": int, "site_id": int, "name": str, "event_name": str, "survey_id": int,
+        "conditions": str, "source": str, "sample_rate": float, "variants": str,
+        "delay_seconds": int, "ttl_seconds": int, "transaction_key": str, "priority": int,
+        "recontact_wait": int, "status": str, "created_at": float, "updated_at": float,
+    }, pk="id", foreign_keys=[("site_id", "sites", "id"), ("survey_id", "surveys", "id")],
+        not_null={"site_id", "event_name"},
+        defaults={"source": "backend", "sample_rate": 100.0, "variants": "[]", "delay_seconds": 0,
+                  "ttl_seconds": 7 * 86400, "priority": 0, "recontact_wait": 30 * 86400,
+                  "status": "active"})
+    db["triggers"].create_index(["site_id", "event_name"])
+
+    # Every event is kept with the decision taken on it, so "why was this user (not) asked?"
+    # has an answer.
+    db["events"].create({
+        "id": int, "site_id": int, "event_id": str, "user_id": str, "name": str,
+        "properties": str, "timestamp": float, "received_at": float, "source": str,
+        "decision": str, "reason": str, "detail": str, "trigger_id": int, "prompt_id": str,
+    }, pk="id", not_null={"site_id", "event_id", "user_id", "name"})
+    db["events"].create_index(["site_id", "event_id"], unique=True)
+    db["events"].create_index(["site_id", "user_id", "received_at"])
+
+    db["prompts"].create({
+        "id": str, "site_id": int, "user_id": str, "survey_id": int, "trigger_id": int,
+        "event_row": int, "transaction": str, "status": str, "locale": str,
+        "created_at": float, "deliver_after": float, "expires_at": float,
+        "delivered_at": float, "shown_at": float, "closed_at": float,
+    }, pk="id", foreign_keys=[("survey_id", "surveys", "id")],
+        not_null={"site_id", "user_id", "survey_id", "status"})
+    db["prompts"].create_index(["site_id", "user_id", "status"])
+    db["prompts"].create_index(["survey_id", "created_at"])
+    db["prompts"].create_index(["trigger_id", "transaction"])
+
+    db["answers"].create({
+        "id": int, "prompt_id": str, "site_id": int, "survey_id": int, "user_id": str,
+        "score": int, "comment": str, "created_at": float, "followed_up_at": float,
+    }, pk="id", foreign_keys=[("prompt_id", "prompts", "id"), ("survey_id", "surveys", "id")],
+        not_null={"prompt_id", "site_id", "survey_id", "user_id", "score"})
+    db["answers"].create_index(["prompt_id"], unique=True)
+    db["answers"].create_index(["survey_id", "created_at"])
+
+    db["users"].create({
+        "site_id": int, "user_id": str, "traits": str, "updated_at": float,
+    }, pk=("site_id", "user_id"), defaults={"traits": "{}"})
