@@ -5,7 +5,8 @@ is caught here, one event at a time, before the event joins a batch: in sync mod
 the exception at the call site; in async mode the consumer logs it and drops that one event.
 
 Limits mirror ``docs/api.md``: user id 1-256 characters, event name 1-128, event id 1-128,
-properties at most 64 keys and 8 KiB as JSON.
+properties (and traits) at most 64 keys, nesting depth 3 (objects count, lists do not), 8 KiB as
+compact JSON.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ MAX_NAME = 128
 MAX_EVENT_ID = 128
 MAX_PROPERTY_KEYS = 64
 MAX_PROPERTIES_BYTES = 8 * 1024
+MAX_DEPTH = 3
 
 #: What ``timestamp=`` accepts: an aware or naive (taken as UTC) datetime, epoch seconds, or an
 #: ISO 8601 string that is passed through as is.
@@ -119,6 +121,26 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+def _depth(value: Any) -> int:
+    """Nesting depth as the server counts it: each object is a level, lists are transparent."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def check_limits(obj: dict, what: str) -> None:
+    """Raise ``ValueError`` when a JSON-ready properties/traits object is over the server's limits."""
+    if len(obj) > MAX_PROPERTY_KEYS:
+        raise ValueError(f"{what} has {len(obj)} keys; the server accepts at most {MAX_PROPERTY_KEYS}")
+    if _depth(obj) > MAX_DEPTH:
+        raise ValueError(f"{what} is nested deeper than {MAX_DEPTH} levels of objects; the server refuses it")
+    size = len(json.dumps(obj, separators=(",", ":")))
+    if size > MAX_PROPERTIES_BYTES:
+        raise ValueError(f"{what} is {size} bytes as JSON; the server accepts at most {MAX_PROPERTIES_BYTES}")
+
+
 def encode_event(
     user_id: str,
     name: str,
@@ -135,11 +157,7 @@ def encode_event(
         raise TypeError(f"properties must be a dict, not {type(properties).__name__}")
     if properties:
         props = to_jsonable(properties)
-        if len(props) > MAX_PROPERTY_KEYS:
-            raise ValueError(f"properties has {len(props)} keys; the server accepts at most {MAX_PROPERTY_KEYS}")
-        size = len(dumps(props))
-        if size > MAX_PROPERTIES_BYTES:
-            raise ValueError(f"properties is {size} bytes as JSON; the server accepts at most {MAX_PROPERTIES_BYTES}")
+        check_limits(props, "properties")
         event["properties"] = props
     ts = format_timestamp(timestamp)
     if ts is not None:
@@ -151,4 +169,6 @@ def encode_user(user_id: str, traits: Optional[Mapping[str, Any]]) -> bytes:
     """Return one identify entry (``{"user_id", "traits"}``) as JSON bytes."""
     if traits is not None and not isinstance(traits, Mapping):
         raise TypeError(f"traits must be a dict, not {type(traits).__name__}")
-    return dumps({"user_id": user_id, "traits": to_jsonable(traits or {}, "traits")})
+    jsonable = to_jsonable(traits or {}, "traits")
+    check_limits(jsonable, "traits")
+    return dumps({"user_id": user_id, "traits": jsonable})
