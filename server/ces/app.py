@@ -23,7 +23,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": app.config["WS_PING_INTERVAL"],
-                                         "max_message_size": app.config["WS_MAX_MESSAGE"]}
+                                         # The transport's hard cap (close 1009) sits above the protocol's
+                                         # limit, so an oversized message gets a readable error first.
+                                         "max_message_size": 4 * app.config["WS_MAX_MESSAGE"]}
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if services is None:

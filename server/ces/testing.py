@@ -61,21 +61,31 @@ class WsClient:
 
     def __init__(self, url: str) -> None:
         self.ws = simple_websocket.Client.connect(url)
+        self.backlog: list[dict[str, Any]] = []  # messages skipped by expect(), kept in order
 
     def send(self, message: dict[str, Any] | str) -> None:
         self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
     def recv(self, timeout: float = 5.0) -> dict[str, Any] | None:
+        if self.backlog:
+            return self.backlog.pop(0)
         raw = self.ws.receive(timeout=timeout)
         return None if raw is None else json.loads(raw)
 
     def expect(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
         """The next message of type `kind`, skipping others; AssertionError after `timeout`."""
+        for i, msg in enumerate(self.backlog):
+            if msg["type"] == kind:
+                return self.backlog.pop(i)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
-            msg = self.recv(left)
-            if msg is not None and msg["type"] == kind:
+            raw = self.ws.receive(timeout=left)
+            if raw is None:
+                break
+            msg = json.loads(raw)
+            if msg["type"] == kind:
                 return msg
+            self.backlog.append(msg)
         raise AssertionError(f"no {kind!r} message within {timeout}s")
 
     def close(self) -> None:

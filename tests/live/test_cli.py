@@ -1,0 +1,69 @@
+"""The `ces` command as a user runs it: gunicorn serving the real app in its own process."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ces.testing import WsClient, http
+
+CES = str(Path(sys.executable).with_name("ces"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_bootstraps_prints_keys_and_serves(tmp_path) -> None:
+    port, db = free_port(), tmp_path / "ces.db"
+    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": "site_fixed", "CES_BOOTSTRAP_SECRET_KEY": "sk_fixed"}
+    proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if http("GET", f"{url}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        tab = WsClient(f"ws://127.0.0.1:{port}/ws")
+        tab.send({"type": "hello", "site": "site_fixed", "user": "u1"})
+        tab.expect("welcome")
+        status, body = http("POST", f"{url}/api/v1/events", {"user_id": "u1", "name": "ticket_closed"}, "sk_fixed")
+        assert status == 200 and body["results"][0]["reason"] == "prompted"
+        assert tab.expect("prompt")["prompt"]["id"] == body["results"][0]["prompt_id"]
+        status, _ = http("GET", f"{url}/widget.js")
+        assert status == 200
+        tab.close()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=15)[0]
+    assert "site_fixed" in out and "sk_fixed" in out
+    assert f'<script async src="http://127.0.0.1:{port}/widget.js" data-site="site_fixed"' in out
+
+
+def test_site_create_json(tmp_path) -> None:
+    out = subprocess.run([CES, "site", "create", "Shop", "--db", str(tmp_path / "c.db"), "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    keys = json.loads(out)
+    assert keys["name"] == "Shop" and keys["site_key"].startswith("site_") and keys["secret_key"].startswith("sk_")
+
+
+def test_every_command_has_help() -> None:
+    from click.testing import CliRunner
+
+    from ces.cli import main
+    runner = CliRunner()
+    for args in (["serve"], ["demo"], ["site", "create"]):
+        result = runner.invoke(main, [*args, "--help"])
+        assert result.exit_code == 0 and len(result.output) > 50
