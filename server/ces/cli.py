@@ -93,3 +93,37 @@ def site_create(name: str, db: str | None, identity_verification: bool, as_json:
     click.echo(f"site {created['id']} '{name}'")
     click.echo(f"  site key:   {created['site_key']}")
     click.echo(f"  secret key: {created['secret_key']}")
+
+
+@main.group()
+def token() -> None:
+    """Manage admin API tokens (for the admin API and the dashboard)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+def token_create(name: str, db: str | None) -> None:
+    """Create an admin token and print it (it is stored hashed: this is the only time it is shown)."""
+    row, secret = _storage(db).create_admin_token(name, time.time())
+    click.echo(secret)
+    click.echo(f"token {row['id']} '{name}' created; it is shown only now.", err=True)
+
+
+@token.command("list")
+@click.option("--db", default=None, help="SQLite database file.")
+def token_list(db: str | None) -> None:
+    """List admin tokens (never their secret)."""
+    for row in _storage(db).list_admin_tokens():
+        state = "revoked" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}\t{row['name']}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--db", default=None, help="SQLite database file.")
+def token_revoke(token_id: int, db: str | None) -> None:
+    """Revoke an admin token by its id."""
+    if not _storage(db).revoke_admin_token(token_id, time.time()):
+        raise click.ClickException(f"no active token {token_id}")
+    click.echo(f"token {token_id} revoked")

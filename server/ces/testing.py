@@ -107,6 +107,7 @@ class LiveServer:
         self.services = Services(Storage(self.db_path, "NORMAL"), clock=self.clock)
         self.app = create_app({"DATABASE": self.db_path, "DEMO": True, **config}, services=self.services)
         self.site: dict[str, Any] = seed_default_site(self.services.storage, self.clock())  # type: ignore[assignment]
+        self.admin_token = self.services.storage.create_admin_token("tests", self.clock())[1]
         self.survey_id = self.services.storage.one("select id from surveys order by id limit 1")["id"]  # type: ignore[index]
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                    request_handler=_QuietHandler)
@@ -123,6 +124,10 @@ class LiveServer:
 
     def get(self, path: str, token: str | None = None) -> tuple[int, Any]:
         return http("GET", self.url + path, token=token or self.site["secret_key"])
+
+    def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A call to the admin API with the admin token."""
+        return http(method, self.url + path, body, token=self.admin_token)
 
     def score(self, survey_id: int | None = None) -> dict[str, Any]:
         status, body = self.get(f"/api/v1/surveys/{survey_id or self.survey_id}/score")

@@ -64,6 +64,21 @@ def test_every_command_has_help() -> None:
 
     from ces.cli import main
     runner = CliRunner()
-    for args in (["serve"], ["demo"], ["site", "create"]):
+    for args in (["serve"], ["demo"], ["site", "create"], ["token", "create"], ["token", "list"], ["token", "revoke"]):
         result = runner.invoke(main, [*args, "--help"])
         assert result.exit_code == 0 and len(result.output) > 50
+
+
+def test_admin_token_create_use_and_revoke(tmp_path) -> None:
+    db = str(tmp_path / "t.db")
+    created = subprocess.run([CES, "token", "create", "ops", "--db", db], capture_output=True, text=True, check=True)
+    secret = created.stdout.strip()
+    assert secret.startswith("ces_admin_")
+    from ces.storage import Storage
+    storage = Storage(db)
+    assert storage.admin_by_token(secret)["name"] == "ops"
+    assert secret not in json.dumps(storage.all("select * from admin_tokens"))  # stored hashed
+    listed = subprocess.run([CES, "token", "list", "--db", db], capture_output=True, text=True, check=True).stdout
+    assert "ops\tactive" in listed
+    subprocess.run([CES, "token", "revoke", "1", "--db", db], capture_output=True, text=True, check=True)
+    assert storage.admin_by_token(secret) is None

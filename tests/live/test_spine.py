@@ -219,3 +219,10 @@ class LiveStorageView:
     def answer(self, prompt_id: str) -> int | None:
         row = self.conn.execute("select score from answers where prompt_id = ?", [prompt_id]).fetchone()
         return row[0] if row else None
+
+
+def test_score_readable_with_admin_token(live_server: LiveServer) -> None:
+    status, body = live_server.get(f"/api/v1/surveys/{live_server.survey_id}/score", token=live_server.admin_token)
+    assert status == 200 and body["n"] == 0
+    status, _ = live_server.get(f"/api/v1/surveys/{live_server.survey_id}/score", token="ces_admin_nope")
+    assert status == 401

@@ -7,6 +7,7 @@ threads of one process and between processes sharing the file.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -117,6 +118,32 @@ class Storage:
     def set_identity_verification(self, site_id: int, on: bool) -> None:
         with self.write() as db:
             db.execute("update sites set identity_verification = ? where id = ?", [int(on), site_id])
+
+    # -- admin tokens ------------------------------------------------------------------------
+    @staticmethod
+    def token_digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def create_admin_token(self, name: str, now: float) -> tuple[dict[str, Any], str]:
+        """A new token: (its row, the token itself, shown once and never stored)."""
+        token = new_key("ces_admin", 24)
+        with self.write() as db:
+            row_id = db["admin_tokens"].insert({"name": name, "token_hash": self.token_digest(token),
+                                                "created_at": now}).last_pk
+        return self.one("select id, name, created_at, revoked_at from admin_tokens where id = ?", [row_id]), token  # type: ignore[return-value]
+
+    def admin_by_token(self, token: str) -> dict[str, Any] | None:
+        return self.one("select id, name, created_at from admin_tokens where token_hash = ? and revoked_at is null",
+                        [self.token_digest(token)])
+
+    def list_admin_tokens(self) -> list[dict[str, Any]]:
+        return self.all("select id, name, created_at, revoked_at from admin_tokens order by id")
+
+    def revoke_admin_token(self, token_id: int, now: float) -> bool:
+        with self.write() as db:
+            cur = db.execute("update admin_tokens set revoked_at = ? where id = ? and revoked_at is null",
+                             [now, token_id])
+            return cur.rowcount == 1
 
     # -- surveys and triggers -----------------------------------------------------------
     def create_survey(self, site_id: int, now: float, **fields: Any) -> dict[str, Any]:

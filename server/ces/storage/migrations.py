@@ -69,3 +69,13 @@ def spine(db: Database) -> None:
     db["users"].create({
         "site_id": int, "user_id": str, "traits": str, "updated_at": float,
     }, pk=("site_id", "user_id"), defaults={"traits": "{}"})
+
+
+@migrations(name="0002_admin_tokens")
+def admin_tokens(db: Database) -> None:
+    # Only a SHA-256 of each token is stored: a leaked database does not leak admin access.
+    db["admin_tokens"].create({
+        "id": int, "name": str, "token_hash": str, "created_at": float, "revoked_at": float,
+        "last_used_at": float,
+    }, pk="id", not_null={"name", "token_hash"})
+    db["admin_tokens"].create_index(["token_hash"], unique=True)
