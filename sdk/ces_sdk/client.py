@@ -255,6 +255,7 @@ class Client:
         # The parent's thread does not exist in a forked child (gunicorn --preload, multiprocessing):
         # start over with an empty queue and a consumer started on first use.
         self._lock = threading.Lock()
+        self.sender._lock = threading.Lock()
         self._queue = queue.SimpleQueue()
         self._consumer = None
 
