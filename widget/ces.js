@@ -151,9 +151,10 @@
     if (pl == 'inline') try { target = d.querySelector(a.target); } catch {}
     host.setAttribute('data-ces', target ? 'i' : modal ? 'c' : pl == 'bottom-left' ? 'bl' : 'br');
     el('style', {}, CSS, root);
-    const card = el('dialog', {
+    // Inline: a labelled region; otherwise a native dialog (modal for the centre placement).
+    const card = el(target ? 'section' : 'dialog', {
       class: a.theme == 'dark' || a.theme != 'light' && matchMedia('(prefers-color-scheme:dark)').matches ? 'w d' : 'w',
-      role: target ? 'region' : 'dialog', 'aria-labelledby': 'q', lang: v.locale || 'en'
+      'aria-labelledby': 'q', lang: v.locale || 'en'
     }, null, root);
     card.style.cssText = `--c:${c};--k:${ink(c)}`;
     el('button', { type: 'button', class: 'x', 'aria-label': t[0] }, '\u00d7', card).onclick = dismiss;
@@ -214,8 +215,7 @@
       if (e.key == 'Escape') e.preventDefault(), dismiss();
     };
     (target || d.documentElement).appendChild(host);
-    // The centre placement is a native modal dialog: the page behind is inert, focus stays inside.
-    card[modal ? 'showModal' : 'show']();
+    target || card[modal ? 'showModal' : 'show']();
     root.querySelector('[tabindex="0"]').focus({ preventScroll: !target });
     send({ type: 'shown', prompt: p.id });
     emit('shown', { prompt: p.id, survey: v.id });
