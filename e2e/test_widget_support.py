@@ -123,7 +123,9 @@ def prompt_status(server: Any, prompt_id: str) -> str:
     return server.services.storage.get_prompt(prompt_id)["status"]
 
 
-def wait_until(predicate: Any, timeout: float = 8.0) -> Any:
+def wait_until(predicate: Any, timeout: float = 8.0, page: Page | None = None) -> Any:
+    """Poll `predicate`. With `page`, wait through Playwright so that its events (frames, console,
+    websocket routes) keep being dispatched meanwhile; a bare sleep would stall them."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -131,7 +133,10 @@ def wait_until(predicate: Any, timeout: float = 8.0) -> Any:
             return value
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+        if page is not None:
+            page.wait_for_timeout(25)
+        else:
+            time.sleep(0.02)
 
 
 def user_hash(server: Any, user: str) -> str:
