@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask, jsonify
 
 from . import config as config_module
-from .api import errors, events, surveys
+from .api import admin, errors, events, surveys
 from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     errors.register(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(widget_bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp

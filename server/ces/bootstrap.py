@@ -32,6 +32,10 @@ def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] |
         return None
     site = storage.create_site("Default site", now, site_key=environ.get("CES_BOOTSTRAP_SITE_KEY") or None,
                                secret_key=environ.get("CES_BOOTSTRAP_SECRET_KEY") or None)
+    # One survey on the default site: a survey wait on top of the 30-day recontact wait would only
+    # make the demo's single survey ask less often than the policy's documented recontact wait.
+    storage.set_site_settings(site["id"], {"fatigue": {"survey_wait": None}})
+    site = storage.get_site(site["id"])
     survey = storage.create_survey(site["id"], now, name="Effort after checkout and support", metric="ces7",
                                    default_locale="en", texts=DEFAULT_TEXTS, followup_max_score=4,
                                    appearance={"placement": "bottom-right", "color": "#3b5bdb"})

@@ -1,80 +1,143 @@
 """Events in, decisions out: the one path every event takes, from the site's backend or the widget.
 
-A batch is decided and recorded in one immediate transaction, so two processes or threads can
-never both see "no open prompt" for the same user and both ask. Prompts are pushed to sockets
-only after the commit.
+A batch is decided and recorded in one immediate transaction (`storage.write()`), so two
+processes or threads can never both see "no open prompt" for the same user, or "49 prompts
+today" for a quota of 50, and both ask. Prompts are pushed to sockets only after the commit.
+
+The rules themselves are pure (`core/decision.py`); `_StorageFacts` answers their questions
+with indexed queries on the transaction's own connection, so a prompt created earlier in the
+same batch counts for the next event. Triggers, surveys and the site's policy are read once per
+batch, never cached across requests: a changed trigger applies from the next request on, in
+every process.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any, Mapping, Sequence
 
-from .core.decision import Decision, decide, skip
+from .core.decision import Decision, Event, Survey, Trigger, decide, order
+from .core.fatigue import (
+    CLOSED_STATUSES, FatiguePolicy, PastPrompt, SurveyCounts, UserHistory, policy_from_dict, utc_day_start,
+)
 from .delivery import push_prompt
 from .services import Services
+from .storage import Storage, new_key
 
 
 class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def _allowed(trigger: Mapping[str, Any], source: str) -> bool:
-    return source == "backend" or trigger.get("source") == "any"
+def site_policy(site: Mapping[str, Any]) -> FatiguePolicy:
+    """The site's fatigue policy: `settings["fatigue"]` over FatiguePolicy()'s defaults."""
+    settings = site.get("settings") or {}
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    try:
+        return policy_from_dict(settings.get("fatigue") or {})
+    except ValueError:  # only valid policies are stored (PUT /sites/<id>/fatigue validates)
+        return FatiguePolicy()
 
 
-def _decide_one(services: Services, db: Any, site: Mapping[str, Any], event: Mapping[str, Any],
-                source: str, now: float, trigger_cache: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    storage = services.storage
-    event_id = event.get("event_id") or uuid.uuid4().hex
-    seen = storage.event_by_id(site["id"], event_id)
-    if seen is not None:
-        return {"event_id": event_id, "decision": "skip", "reason": "duplicate_event",
-                "detail": f"event {event_id} was already received", "prompt_id": seen["prompt_id"]}
+class _StorageFacts:
+    """The engine's questions about one user, asked of the database only when needed."""
 
-    name, user_id = event["name"], event["user_id"]
-    if name not in trigger_cache:
-        trigger_cache[name] = storage.active_triggers(site["id"], name)
-    triggers = trigger_cache[name]
-    usable = [t for t in triggers if _allowed(t, source)]
-    if triggers and not usable:
-        decision: Decision = skip("source_not_allowed", f"triggers for '{name}' accept backend events only",
-                                  triggers[0])
-    else:
-        open_prompt = storage.open_prompt(site["id"], user_id, now)
-        decision = decide(name, usable, storage.last_shown_at(site["id"], user_id),
-                          open_prompt["id"] if open_prompt else None, now)
+    __slots__ = ("storage", "site_id", "user_id", "policy", "now", "day_start", "_traits", "_history")
 
-    prompt_id = None
-    if decision.prompted:
-        trigger = next(t for t in usable if t["id"] == decision.trigger_id)
-        prompt_id = storage.insert_prompt(db, {
-            "site_id": site["id"], "user_id": user_id, "survey_id": decision.survey_id,
-            "trigger_id": decision.trigger_id, "created_at": now,
-            "deliver_after": now + (trigger.get("delay_seconds") or 0),
-            "expires_at": now + (trigger.get("ttl_seconds") or 7 * 86400),
-        })
-    row_id = storage.insert_event(db, {
-        "site_id": site["id"], "event_id": event_id, "user_id": user_id, "name": name,
-        "properties": event.get("properties") or {}, "timestamp": event.get("timestamp") or now,
-        "received_at": now, "source": source, "decision": decision.decision, "reason": decision.reason,
-        "detail": decision.detail, "trigger_id": decision.trigger_id, "prompt_id": prompt_id,
-    })
-    if prompt_id:
-        db.execute("update prompts set event_row = ? where id = ?", [row_id, prompt_id])
-    return {"event_id": event_id, "decision": decision.decision, "reason": decision.reason,
-            "detail": decision.detail, "prompt_id": prompt_id}
+    def __init__(self, storage: Storage, site_id: int, user_id: str, policy: FatiguePolicy, now: float,
+                 day_start: float) -> None:
+        self.storage, self.site_id, self.user_id = storage, site_id, user_id
+        self.policy, self.now, self.day_start = policy, now, day_start
+        self._traits: Mapping[str, Any] | None = None
+        self._history: UserHistory | None = None
+
+    def traits(self) -> Mapping[str, Any]:
+        if self._traits is None:
+            self._traits = self.storage.traits(self.site_id, self.user_id)
+        return self._traits
+
+    def history(self) -> UserHistory:
+        if self._history is None:
+            lookback = self.policy.lookback()
+            since = None if lookback is None else self.now - lookback
+            prompts = []
+            for pid, survey_id, metric, status, created, shown, closed, expires in \
+                    self.storage.rules_user_prompts(self.site_id, self.user_id, since):
+                if status not in CLOSED_STATUSES and expires is not None and expires <= self.now:
+                    status, closed = "expired", expires  # past its expiry, not yet swept
+                prompts.append(PastPrompt(survey_id, metric, status, created, shown, closed, pid))
+            self._history = UserHistory(tuple(prompts))
+        return self._history
+
+    def counts(self, survey_id: int) -> SurveyCounts:
+        return SurveyCounts(*self.storage.rules_survey_counts(survey_id, self.day_start))
+
+    def transaction_prompt(self, transaction: str) -> str | None:
+        return self.storage.rules_transaction_prompt(self.site_id, transaction)
+
+
+class _Batch:
+    """Per-batch state: the site's surveys, policy and triggers by event name."""
+
+    def __init__(self, storage: Storage, site: Mapping[str, Any], now: float) -> None:
+        self.storage, self.site, self.now = storage, site, now
+        self.site_id: int = site["id"]
+        self.policy = site_policy(site)
+        self.day_start = utc_day_start(now)
+        self.surveys = {s["id"]: Survey.from_row(s) for s in storage.rules_surveys(self.site_id)}
+        self.triggers: dict[str, list[Trigger]] = {}
+        self.by_id: dict[int, Trigger] = {}
+
+    def triggers_for(self, name: str) -> list[Trigger]:
+        found = self.triggers.get(name)
+        if found is None:
+            found = order([Trigger.from_row(r) for r in self.storage.rules_triggers(self.site_id, name)])
+            self.triggers[name] = found
+            self.by_id.update((t.id, t) for t in found)
+        return found
 
 
 def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
            source: str = "backend", dry_run: bool = False) -> list[dict[str, Any]]:
     """Decide and record every event; push the prompts that are due. Events are already validated."""
     now = services.now()
-    trigger_cache: dict[str, list[dict[str, Any]]] = {}
+    storage = services.storage
     results: list[dict[str, Any]] = []
+    site_id, site_key = site["id"], site["site_key"]
     try:
-        with services.storage.write() as db:
-            for event in events:
-                results.append(_decide_one(services, db, site, event, source, now, trigger_cache))
+        with storage.write() as db:
+            batch = _Batch(storage, site, now)
+            event_ids = [e.get("event_id") or uuid.uuid4().hex for e in events]
+            seen = storage.rules_seen_events(site_id, [e for e, given in zip(event_ids, events)
+                                                       if given.get("event_id")])
+            for event, event_id in zip(events, event_ids):
+                if event_id in seen:
+                    results.append({"event_id": event_id, "decision": "skip", "reason": "duplicate_event",
+                                    "detail": f"event_id {json.dumps(event_id)} was already received",
+                                    "prompt_id": seen[event_id]})
+                    continue
+                name, user_id = event["name"], event["user_id"]
+                properties = event.get("properties") or {}
+                timestamp = event.get("timestamp")
+                facts = _StorageFacts(storage, site_id, user_id, batch.policy, now, batch.day_start)
+                decision: Decision = decide(Event(name, user_id, properties, source, timestamp),
+                                            batch.triggers_for(name), batch.surveys, batch.policy, site_key,
+                                            facts, now, ordered=True)
+                prompt_id = None
+                prompt_row = None
+                if decision.prompted:
+                    trigger = batch.by_id[decision.trigger_id]  # type: ignore[index]
+                    prompt_id = new_key("p", 12)
+                    prompt_row = (prompt_id, site_id, user_id, decision.survey_id, decision.trigger_id,
+                                  decision.transaction, now, now + trigger.delay_seconds, now + trigger.ttl_seconds)
+                storage.rules_record(db, (
+                    site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
+                    timestamp if timestamp is not None else now, now, source, decision.decision,
+                    decision.reason, decision.detail, decision.trigger_id, prompt_id), prompt_row)
+                seen[event_id] = prompt_id  # the same event_id later in this batch is a duplicate
+                results.append({"event_id": event_id, "decision": decision.decision, "reason": decision.reason,
+                                "detail": decision.detail, "prompt_id": prompt_id})
             if dry_run:
                 raise _DryRun
     except _DryRun:

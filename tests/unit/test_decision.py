@@ -1,34 +1,11 @@
-"""The decision rule, directly: no database, no server."""
+"""Durations, identity and locale helpers, directly (the engine itself: test_engine.py)."""
 from __future__ import annotations
 
-from ces.core.decision import decide
 from ces.core.durations import human
 from ces.core.identity import is_anonymous, user_hash, verify
 from ces.core.localize import pick_locale, survey_texts
 
 DAY = 86400.0
-TRIGGER = {"id": 1, "survey_id": 9, "recontact_wait": 30 * DAY}
-
-
-def test_no_trigger() -> None:
-    d = decide("page_viewed", [], None, None, 0.0)
-    assert (d.decision, d.reason) == ("skip", "no_trigger")
-
-
-def test_prompt_when_never_asked() -> None:
-    d = decide("checkout_completed", [TRIGGER], None, None, 100 * DAY)
-    assert (d.decision, d.reason, d.trigger_id, d.survey_id) == ("prompt", "prompted", 1, 9)
-
-
-def test_recontact_wait_boundary() -> None:
-    now = 100 * DAY
-    inside = decide("e", [TRIGGER], now - 30 * DAY + 1, None, now)
-    assert inside.reason == "recontact_wait" and "wait is 30 days" in inside.detail
-    assert decide("e", [TRIGGER], now - 30 * DAY, None, now).reason == "prompted"
-
-
-def test_open_prompt_blocks() -> None:
-    assert decide("e", [TRIGGER], None, "p_1", 0.0).reason == "prompt_open"
 
 
 def test_human_durations() -> None:

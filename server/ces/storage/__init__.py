@@ -255,3 +255,132 @@ class Storage:
     def traits(self, site_id: int, user_id: str) -> dict[str, Any]:
         row = self.one("select traits from users where site_id = ? and user_id = ?", [site_id, user_id])
         return row["traits"] if row else {}
+
+    # =====================================================================================
+    # -- rules (issue 3): what the decision engine asks, and the admin API's resources ----
+    # The engine's questions run inside the ingest transaction (same thread, same
+    # connection), on the raw sqlite3 connection: they are the hot path of every event.
+
+    def rules_triggers(self, site_id: int, event_name: str) -> list[dict[str, Any]]:
+        """The site's active triggers for one event name (index triggers(site_id, event_name))."""
+        cur = self.db.conn.execute(
+            "select id, event_name, survey_id, conditions, source, sample_rate, variants, delay_seconds, "
+            "ttl_seconds, transaction_key, priority from triggers "
+            "where site_id = ? and event_name = ? and status = 'active'", (site_id, event_name))
+        names = [d[0] for d in cur.description]
+        return [decode(dict(zip(names, row))) for row in cur.fetchall()]  # type: ignore[misc]
+
+    def rules_surveys(self, site_id: int) -> list[dict[str, Any]]:
+        cur = self.db.conn.execute("select id, metric, status, quota from surveys where site_id = ?", (site_id,))
+        return [decode({"id": r[0], "metric": r[1], "status": r[2], "quota": r[3]}) for r in cur.fetchall()]  # type: ignore[misc]
+
+    def rules_seen_events(self, site_id: int, event_ids: list[str]) -> dict[str, str | None]:
+        """event_id -> prompt_id for the ids already received on the site."""
+        seen: dict[str, str | None] = {}
+        conn = self.db.conn
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for event_id, prompt_id in conn.execute(
+                    f"select event_id, prompt_id from events where site_id = ? and event_id in ({marks})",
+                    (site_id, *chunk)):
+                seen[event_id] = prompt_id
+        return seen
+
+    def rules_user_prompts(self, site_id: int, user_id: str, since: float | None) -> list[tuple[Any, ...]]:
+        """The user's open prompts, and the closed ones closed at or after `since` (None: open only).
+
+        (id, survey_id, metric, status, created_at, shown_at, closed_at, expires_at). A closed
+        prompt's contact time is never after its closed_at, so `closed_at >= since` loses nothing.
+        Index prompts(site_id, user_id, status).
+        """
+        return self.db.conn.execute(
+            "select p.id, p.survey_id, s.metric, p.status, p.created_at, p.shown_at, p.closed_at, p.expires_at "
+            "from prompts p join surveys s on s.id = p.survey_id where p.site_id = ? and p.user_id = ? "
+            "and (p.status in ('issued','delivered','shown') or p.closed_at >= ?)",
+            (site_id, user_id, float("inf") if since is None else since)).fetchall()
+
+    def rules_transaction_prompt(self, site_id: int, transaction: str) -> str | None:
+        row = self.db.conn.execute(
+            "select id from prompts where site_id = ? and \"transaction\" = ? limit 1",
+            (site_id, transaction)).fetchone()
+        return row[0] if row else None
+
+    def rules_survey_counts(self, survey_id: int, day_start: float) -> tuple[int, int, int, int]:
+        """(prompts today, answers today, prompts in total, answers in total); indexes (survey_id, created_at)."""
+        row = self.db.conn.execute(
+            "select (select count(*) from prompts where survey_id = ?1 and created_at >= ?2), "
+            "(select count(*) from answers where survey_id = ?1 and created_at >= ?2), "
+            "(select count(*) from prompts where survey_id = ?1), "
+            "(select count(*) from answers where survey_id = ?1)", (survey_id, day_start)).fetchone()
+        return row[0], row[1], row[2], row[3]
+
+    def rules_record(self, db: Database, event: tuple[Any, ...], prompt: tuple[Any, ...] | None) -> None:
+        """Store one decided event and, when it prompted, its prompt (inside `write()`).
+
+        event: (site_id, event_id, user_id, name, properties JSON, timestamp, received_at, source,
+        decision, reason, detail, trigger_id, prompt_id); prompt: (id, site_id, user_id, survey_id,
+        trigger_id, transaction, created_at, deliver_after, expires_at).
+        """
+        conn = db.conn
+        cur = conn.execute(
+            "insert into events (site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
+            "decision, reason, detail, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?)", event)
+        if prompt is not None:
+            conn.execute(
+                "insert into prompts (id, site_id, user_id, survey_id, trigger_id, \"transaction\", created_at, "
+                "deliver_after, expires_at, event_row, status) values (?,?,?,?,?,?,?,?,?,?,'issued')",
+                (*prompt, cur.lastrowid))
+
+    def user_decisions(self, site_id: int, user_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """The user's latest decisions, newest first, and how many there are in all."""
+        rows = self.all(
+            "select event_id, name, source, properties, timestamp, received_at, decision, reason, detail, "
+            "trigger_id, prompt_id from events where site_id = ? and user_id = ? "
+            "order by received_at desc, id desc limit ?", [site_id, user_id, limit])
+        total = self.one("select count(*) as n from events where site_id = ? and user_id = ?", [site_id, user_id])
+        return rows, total["n"] if total else 0
+
+    # -- admin resources (surveys, triggers, sites) ------------------------------------------
+    def list_sites(self) -> list[dict[str, Any]]:
+        return self.all("select id, name, site_key, identity_verification, settings, created_at from sites order by id")
+
+    def set_site_settings(self, site_id: int, settings: dict[str, Any]) -> None:
+        with self.write() as db:
+            db.execute("update sites set settings = ? where id = ?", [json.dumps(settings), site_id])
+
+    def list_rows(self, table: str, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Rows of `table` ("surveys" or "triggers") matching equality filters, by id; and the total."""
+        assert table in ("surveys", "triggers")
+        where = " and ".join(f"{k} = ?" for k in filters) or "1"
+        params = list(filters.values())
+        rows = self.all(f"select * from {table} where {where} order by id limit ? offset ?", [*params, limit, offset])
+        total = self.one(f"select count(*) as n from {table} where {where}", params)
+        return rows, total["n"] if total else 0
+
+    def get_row(self, table: str, row_id: int) -> dict[str, Any] | None:
+        assert table in ("surveys", "triggers")
+        return self.one(f"select * from {table} where id = ?", [row_id])
+
+    def update_row(self, table: str, row_id: int, values: dict[str, Any], now: float) -> dict[str, Any] | None:
+        assert table in ("surveys", "triggers")
+        if values:
+            encoded = encode({**values, "updated_at": now})
+            sets = ", ".join(f"{k} = ?" for k in encoded)
+            with self.write() as db:
+                db.execute(f"update {table} set {sets} where id = ?", [*encoded.values(), row_id])
+        return self.get_row(table, row_id)
+
+    def delete_row(self, table: str, row_id: int) -> bool:
+        assert table in ("surveys", "triggers")
+        with self.write() as db:
+            return db.execute(f"delete from {table} where id = ?", [row_id]).rowcount == 1
+
+    def survey_uses(self, survey_id: int) -> dict[str, int]:
+        """What still refers to a survey: triggers (directly or as a variant), prompts."""
+        triggers = self.one(
+            "select count(*) as n from triggers t where t.survey_id = ?1 or exists "
+            "(select 1 from json_each(t.variants) v where json_extract(v.value, '$.survey_id') = ?1)",
+            [survey_id])
+        prompts = self.one("select count(*) as n from prompts where survey_id = ?", [survey_id])
+        return {"triggers": triggers["n"] if triggers else 0, "prompts": prompts["n"] if prompts else 0}

@@ -79,3 +79,11 @@ def admin_tokens(db: Database) -> None:
         "last_used_at": float,
     }, pk="id", not_null={"name", "token_hash"})
     db["admin_tokens"].create_index(["token_hash"], unique=True)
+
+
+@migrations(name="0004_rules_transactions")
+def rules_transactions(db: Database) -> None:
+    # "Never two prompts for the same transaction" is checked site-wide (any trigger with the same
+    # key), so the lookup is by (site, transaction), not by trigger.
+    db.execute("create index if not exists idx_prompts_site_transaction on prompts (site_id, \"transaction\") "
+               "where \"transaction\" is not null")
