@@ -210,6 +210,9 @@ class Client:
         if self._closed:
             self._drop("the client is shut down")
             return
+        # A SimpleQueue (C, ~0.1 µs a put) bounded by this check rather than a queue.Queue(maxsize)
+        # (~1.5 µs a put_nowait): under concurrent callers the bound can be passed by at most one
+        # item per calling thread, and control markers (flush, shutdown) always get in.
         if self._queue.qsize() >= self.max_queue_size:
             self._drop("the queue is full")
             return
