@@ -49,7 +49,7 @@ class LosingProxy:
     """Forwards to the real server, but answers 502 to the first ``lose`` requests *after* the
     server has stored them: the answer is lost on the way back, the client must retry."""
 
-    def __init__(self, upstream: str, lose: int) -> None:
+    def __init__(self, upstream: str, lose: int, port: int = 0) -> None:
         self.lose = lose
         self.forwarded = 0
         proxy = self
@@ -77,7 +77,7 @@ class LosingProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -99,6 +99,25 @@ def test_retries_after_lost_answers_do_not_double_count(live_server, make_client
     rows = stored_events(live_server)
     assert sorted(json.loads(r["properties"])["i"] for r in rows) == list(range(10))
     assert client.stats.snapshot()["sent"] == 10
+
+
+def test_server_down_then_up_gets_every_event_once(live_server, make_client, unused_port):
+    """The client starts while nothing answers on its host; then the real server comes up there
+    (a forwarding proxy on that port stands for it) and receives every event exactly once."""
+    client = make_client(f"http://127.0.0.1:{unused_port}", secret_key=live_server.site["secret_key"],
+                         flush_at=5, backoff_base=0.05, backoff_max=0.2, max_retries=100)
+    for i in range(20):
+        client.track(f"u{i % 3}", "checkout_completed", {"i": i})
+    assert client.flush(timeout=0.5) is False  # still down: flush gives up waiting, nothing is lost
+    assert client.stats.snapshot()["retries"] >= 1
+    proxy = LosingProxy(live_server.url, lose=0, port=unused_port)
+    try:
+        assert client.flush(timeout=20)
+    finally:
+        proxy.stop()
+    rows = stored_events(live_server)
+    assert [json.loads(r["properties"])["i"] for r in rows] == list(range(20))
+    assert client.stats.snapshot()["sent"] == 20 and client.stats.snapshot()["failed"] == 0
 
 
 def test_sync_mode_returns_the_decision(live_server, make_client):
