@@ -131,7 +131,6 @@ def track_cost(child: Child, calls: int) -> Dict[str, float]:
     client.flush(30)
     costs = []
     empty = []
-    props = {"order_id": 0, "total": 42.5, "currency": "EUR"}
     for i in range(calls):
         props = {"order_id": i, "total": 42.5, "currency": "EUR"}
         t0 = now()
