@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import webhooks
 from .core.metrics import get_metric
 from .services import Services
 
@@ -60,11 +61,15 @@ def answer(services: Services, site_id: int, user_id: str, prompt_id: str, score
         metric = get_metric(survey["metric"])  # type: ignore[index]
         if not metric.in_scale(score):
             raise Refused("out_of_scale", f"Score must be an integer from {metric.min} to {metric.max}.", "score")
-        storage.insert_answer(db, {
+        answer_id = storage.insert_answer(db, {
             "prompt_id": prompt_id, "site_id": site_id, "survey_id": prompt["survey_id"], "user_id": user_id,
             "score": score, "comment": comment, "created_at": now,
         })
         storage.close_prompt(db, prompt_id, "answered", now)
+        # The webhook outbox rows commit with the answer; nothing here touches the network.
+        queued = webhooks.enqueue_answer(services, db, prompt, survey, answer_id, score, comment, now)  # type: ignore[arg-type]
+    if queued:
+        webhooks.notify(services)
     return "answered"
 
 

@@ -9,6 +9,8 @@ from flask import Flask, jsonify
 
 from . import config as config_module
 from .api import admin, errors, events, surveys
+from .api import reports as reports_api
+from .api import webhooks as webhooks_api
 from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
@@ -34,11 +36,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     if services.scheduler is None:
         services.scheduler = Scheduler(services)
     app.extensions["ces"] = services
+    from .webhooks import Sender  # the background webhook sender (starts when there is work)
+    app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
+    app.extensions["ces_webhooks"].start_if_pending()
 
     errors.register(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(reports_api.bp)
+    app.register_blueprint(webhooks_api.bp)
     app.register_blueprint(widget_bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp

@@ -87,3 +87,47 @@ def rules_transactions(db: Database) -> None:
     # key), so the lookup is by (site, transaction), not by trigger.
     db.execute("create index if not exists idx_prompts_site_transaction on prompts (site_id, \"transaction\") "
                "where \"transaction\" is not null")
+
+
+@migrations(name="0003_reports_rollups_webhooks")
+def reports_rollups_webhooks(db: Database) -> None:
+    # The variant label a trigger's split chose for a prompt (null without variants): the
+    # report's `variant` filter.
+    if "variant" not in db["prompts"].columns_dict:
+        db.execute("alter table prompts add column variant text")
+    # Expiring due prompts (done before every funnel) reads only the open ones.
+    db.execute("create index if not exists idx_prompts_open_expiry on prompts (expires_at) "
+               "where status in ('issued','delivered','shown')")
+    # The funnel: one covering range scan per survey and period.
+    db.execute("create index if not exists idx_prompts_survey_funnel on prompts "
+               "(survey_id, created_at, status, trigger_id, delivered_at, shown_at)")
+    db.execute("create index if not exists idx_events_trigger_received on events (trigger_id, received_at)")
+    # At-risk customers: each user's latest answer.
+    db.execute("create index if not exists idx_answers_survey_user on answers (survey_id, user_id, created_at)")
+
+    # Rollups of answers, refreshed incrementally (answers are append-only) by answer id.
+    db.execute("create table if not exists report_rollup_state (name text primary key, last_id integer not null)")
+    db.execute("""create table if not exists report_answers_daily (
+        survey_id integer not null, day integer not null, trigger_id integer not null,
+        locale text not null, variant text not null, score integer not null, n integer not null,
+        primary key (survey_id, day, trigger_id, locale, variant, score)) without rowid""")
+    db.execute("""create table if not exists report_props_daily (
+        survey_id integer not null, key text not null, day integer not null, trigger_id integer not null,
+        kind text not null, value text not null, score integer not null, n integer not null,
+        primary key (survey_id, key, day, trigger_id, kind, value, score)) without rowid""")
+
+    # Webhooks and their deliveries (the outbox: rows written in the answer's own transaction).
+    db.execute("""create table if not exists webhooks (
+        id integer primary key, site_id integer not null references sites(id), url text not null,
+        secret text not null, events text not null, high_effort_max integer, description text,
+        created_at real not null)""")
+    db.execute("create index if not exists idx_webhooks_site on webhooks (site_id)")
+    db.execute("""create table if not exists webhook_deliveries (
+        id integer primary key, webhook_id integer not null, site_id integer not null,
+        event_type text not null, msg_id text not null, payload text not null, status text not null,
+        attempts integer not null default 0, next_attempt_at real not null, last_status integer,
+        last_error text, replay_of integer, created_at real not null, updated_at real not null,
+        delivered_at real)""")
+    db.execute("create index if not exists idx_deliveries_due on webhook_deliveries (next_attempt_at) "
+               "where status = 'pending'")
+    db.execute("create index if not exists idx_deliveries_webhook on webhook_deliveries (webhook_id, id)")

@@ -1,0 +1,98 @@
+"""Admin read endpoints of a survey: report, comments, at-risk customers, export; follow-ups."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from .. import reports
+from ..core.report_filters import FilterError, ReportQuery, parse
+from ..storage.reports import Reports
+from .auth import current_admin
+from .body import json_object
+from .errors import ApiError
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
+
+REPORT_PARAMS = ("interval", "driver", "buckets")
+LIST_PARAMS = ("q", "page", "page_size")
+AT_RISK_PARAMS = ("page", "page_size", "high_effort_max", "followed_up")
+
+
+def _survey(survey_id: int) -> dict[str, Any]:
+    survey = current_app.extensions["ces"].storage.get_survey(survey_id)
+    if survey is None:
+        raise ApiError(404, "not_found", f"No survey {survey_id}.", {"survey_id": [f"Unknown survey {survey_id}."]})
+    return survey
+
+
+def _query(allowed: tuple[str, ...]) -> ReportQuery:
+    try:
+        return parse(request.args.items(multi=True), allowed)
+    except FilterError as err:
+        raise ApiError(400, "validation_error", f"Invalid parameter {err.field}: {err.message}",
+                       {err.field: [err.message]}) from None
+
+
+def _services():  # noqa: ANN202
+    return current_app.extensions["ces"]
+
+
+@bp.get("/surveys/<int:survey_id>/report")
+def survey_report(survey_id: int):
+    current_admin()
+    survey = _survey(survey_id)
+    q = _query(REPORT_PARAMS)
+    services = _services()
+    return jsonify(reports.build_report(services.storage, survey, q, services.now()))
+
+
+@bp.get("/surveys/<int:survey_id>/comments")
+def survey_comments(survey_id: int):
+    current_admin()
+    survey = _survey(survey_id)
+    return jsonify(reports.comments(_services().storage, survey, _query(LIST_PARAMS)))
+
+
+@bp.get("/surveys/<int:survey_id>/at-risk")
+def survey_at_risk(survey_id: int):
+    current_admin()
+    survey = _survey(survey_id)
+    q = _query(AT_RISK_PARAMS)
+    try:
+        return jsonify(reports.at_risk(_services().storage, survey, q))
+    except FilterError as err:
+        raise ApiError(400, "validation_error", f"Invalid parameter {err.field}: {err.message}",
+                       {err.field: [err.message]}) from None
+
+
+@bp.post("/answers/<int:answer_id>/follow-up")
+def follow_up(answer_id: int):
+    """Mark an answer as followed up (`{"followed_up": true}`, the default) or undo it (false)."""
+    current_admin()
+    body = json_object() if request.get_data() else {}
+    flag = body.get("followed_up", True)
+    if not isinstance(flag, bool):
+        raise ApiError(400, "validation_error", "followed_up must be true or false.",
+                       {"followed_up": ["Not a valid boolean."]})
+    services = _services()
+    store = Reports(services.storage)
+    if store.get_answer(answer_id) is None:
+        raise ApiError(404, "not_found", f"No answer {answer_id}.", {"answer_id": [f"Unknown answer {answer_id}."]})
+    store.set_followed_up(answer_id, services.now() if flag else None)
+    answer = store.get_answer(answer_id)
+    return jsonify(answer_id=answer_id, user_id=answer["user_id"],  # type: ignore[index]
+                   followed_up_at=reports.iso(answer["followed_up_at"]))  # type: ignore[index]
+
+
+@bp.get("/surveys/<int:survey_id>/export")
+def survey_export(survey_id: int):
+    current_admin()
+    survey = _survey(survey_id)
+    q = _query(("format",))
+    storage = _services().storage
+    mimetype = "text/csv" if q.format == "csv" else "application/x-ndjson"
+    filename = f"survey-{survey_id}-answers.{q.format}"
+    return Response(stream_with_context(reports.export_lines(storage, survey, q, q.format)),
+                    mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

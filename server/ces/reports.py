@@ -1,0 +1,164 @@
+"""Reports, lists and exports of one survey: SQL aggregates (storage/reports.py) scored by the core.
+
+Shared by the HTTP API (api/reports.py) and the CLI (`ces report`, `ces export`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from .core import drivers
+from .core.metrics import get_metric
+from .core.report_filters import FilterError, ReportQuery
+from .core.scoring import score_from_distribution
+from .storage import Storage
+from .storage.reports import EXPORT_COLUMNS, Reports, decode_properties
+
+EPOCH = date(1970, 1, 1)
+
+
+def default_high_effort_max(metric: str) -> int:
+    """High effort = the metric's negative answers: CES 2.0 ≤ 3, 5-point ≤ 2, NPS detractor ≤ 6."""
+    return max(get_metric(metric).negative)
+
+
+def high_effort_max(metric: str, override: int | None) -> int:
+    m = get_metric(metric)
+    if override is None:
+        return default_high_effort_max(metric)
+    if not m.min <= override <= m.max:
+        raise FilterError("high_effort_max", f"must be on the {m.key} scale, {m.min} to {m.max}")
+    return override
+
+
+def period_start(day: int, interval: str) -> date:
+    d = EPOCH + timedelta(days=day)
+    if interval == "week":
+        return d - timedelta(days=d.weekday())
+    if interval == "month":
+        return d.replace(day=1)
+    return d
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _score(metric: str, counts: dict[int, int]) -> dict[str, Any]:
+    return score_from_distribution(metric, counts).as_dict()
+
+
+def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: float) -> dict[str, Any]:
+    """Score, funnel, trend, touchpoints and (with `q.driver`) the effort drivers."""
+    metric = survey["metric"]
+    reports = Reports(storage)
+    storage.expire_due(now)
+    reports.refresh_rollups()
+    triggers = reports.survey_triggers(survey["id"])
+
+    funnel = reports.funnel(q, survey["id"], [t["id"] for t in triggers])
+    funnel["response_rate"] = round(100 * funnel["answered"] / funnel["shown"], 2) if funnel["shown"] else None
+
+    periods: dict[date, dict[int, int]] = {}
+    for day, score, n in reports.by_day(q, survey["id"]):
+        counts = periods.setdefault(period_start(day, q.interval), {})
+        counts[score] = counts.get(score, 0) + n
+    total: dict[int, int] = {}
+    for counts in periods.values():
+        for score, n in counts.items():
+            total[score] = total.get(score, 0) + n
+
+    names = {t["id"]: t for t in triggers}
+    per_trigger: dict[int, dict[int, int]] = {}
+    for trigger_id, score, n in reports.by_trigger(q, survey["id"]):
+        per_trigger.setdefault(trigger_id, {})[score] = n
+    touchpoints = []
+    for trigger_id in sorted(per_trigger):
+        t = names.get(trigger_id, {})
+        touchpoints.append({"trigger_id": trigger_id or None, "name": t.get("name"), "event_name": t.get("event_name"),
+                            **_score(metric, per_trigger[trigger_id])})
+
+    report: dict[str, Any] = {
+        "survey_id": survey["id"], "metric": metric, "headline_name": get_metric(metric).headline_name,
+        "filters": q.describe(), "source": "rollup" if reports.rollup_usable(q) else "base",
+        "score": _score(metric, total), "funnel": funnel,
+        "over_time": {"interval": q.interval,
+                      "periods": [{"start": p.isoformat(), **_score(metric, periods[p])} for p in sorted(periods)]},
+        "by_touchpoint": touchpoints, "drivers": None,
+    }
+    if q.driver:
+        report["drivers"] = driver_report(reports, survey, q)
+    return report
+
+
+def driver_report(reports: Reports, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
+    bounds = q.buckets or drivers.DEFAULT_BOUNDS
+    counts: dict[tuple[str, str], dict[int, int]] = {}
+    for kind, value, score, n in reports.by_property(q, survey["id"], q.driver, q.buckets):  # type: ignore[arg-type]
+        counts.setdefault((kind, value), {})[score] = n
+    rows = drivers.rank(survey["metric"], counts, bounds)
+    return {"property": q.driver, "buckets": list(bounds), "values": [r.as_dict() for r in rows]}
+
+
+def comments(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
+    rows, total = Reports(storage).comments(q, survey["id"])
+    for row in rows:
+        row["created_at"] = iso(row["created_at"])
+    return {"survey_id": survey["id"], "q": q.q, "page": q.page, "page_size": q.page_size, "total": total,
+            "comments": rows}
+
+
+def at_risk(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
+    threshold = high_effort_max(survey["metric"], q.high_effort_max)
+    rows, total = Reports(storage).at_risk(q, survey["id"], threshold)
+    users = []
+    for row in rows:
+        users.append({
+            "user_id": row["user_id"], "answer_id": row["answer_id"], "score": row["score"],
+            "comment": row["comment"], "answered_at": iso(row["created_at"]),
+            "followed_up_at": iso(row["followed_up_at"]), "prompt_id": row["prompt_id"],
+            "trigger": {"id": row["trigger_id"], "name": row["trigger_name"]}, "locale": row["locale"],
+            "event": {"event_id": row["event_id"], "name": row["event_name"],
+                      "timestamp": iso(row["event_timestamp"]), "properties": row["properties"]},
+        })
+    return {"survey_id": survey["id"], "high_effort_max": threshold, "followed_up": q.followed_up,
+            "page": q.page, "page_size": q.page_size, "total": total, "users": users}
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def _record(row: tuple[Any, ...]) -> dict[str, Any]:
+    out = dict(zip(EXPORT_COLUMNS, row))
+    for key in ("answered_at", "followed_up_at", "prompted_at", "shown_at", "event_timestamp"):
+        out[key] = iso(out[key])
+    return out
+
+
+def export_lines(storage: Storage, survey: dict[str, Any], q: ReportQuery, fmt: str) -> Iterator[str]:
+    """The export as text pieces (CSV with a header, or one JSON object per line)."""
+    rows = Reports(storage).export_rows(q, survey["id"])
+    if fmt == "jsonl":
+        lines: list[str] = []
+        for row in rows:
+            record = _record(row)
+            record["properties"] = decode_properties(record["properties"])
+            lines.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+            if len(lines) == 200:
+                yield "".join(lines)
+                lines.clear()
+        yield "".join(lines)
+        return
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    for i, row in enumerate(rows):
+        writer.writerow(_record(row).values())
+        if i % 200 == 199:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()

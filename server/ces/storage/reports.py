@@ -1,0 +1,351 @@
+"""Every SQL statement of the reports, the export and the webhook queue.
+
+Two sources answer the score aggregates with the same columns (day, trigger_id, score, n):
+
+* the rollups `report_answers_daily` / `report_props_daily`, kept up to date incrementally
+  from the answers table (answers are append-only: `refresh_rollups()` folds in the answers
+  with an id above the stored watermark, so it costs what was answered since the last report);
+* the base tables (answers ⨝ prompts ⨝ events), for filters a rollup cannot answer: event
+  property filters, a range not on UTC midnights, custom buckets or a dotted driver path.
+
+Both give the same numbers (tested); the rollups only make them fast.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..core import drivers
+from ..core.report_filters import DAY, PropertyFilter, ReportQuery
+from . import Storage
+
+OPEN = "('issued','delivered','shown')"
+SCALAR_TYPES = "('integer','real','text','true','false')"
+MAX_TEXT_VALUE = 64
+ROLLUP_CHUNK = 200_000
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
+    value = "json_extract(e.properties, ?)"
+    if p.op == "exists":
+        params.append(p.json_path)
+        return f"json_type(e.properties, ?) is {'not ' if p.values[0] else ''}null"
+    if p.op in ("gt", "gte", "lt", "lte"):
+        sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[p.op]
+        params.extend([p.json_path, p.json_path, p.values[0]])
+        return f"(json_type(e.properties, ?) in ('integer','real') and {value} {sym} ?)"
+    marks = ",".join("?" * len(p.values))
+    params.append(p.json_path)
+    params.extend(p.values)
+    if p.op == "ne":
+        return f"coalesce({value} not in ({marks}), 1)"
+    return f"{value} in ({marks})"
+
+
+def _where(q: ReportQuery, survey_id: int, time_col: str, params: list[Any],
+           answers: bool = True) -> str:
+    """WHERE clauses on `a` (answers, when `answers`), `p` (prompts) and `e` (events)."""
+    table = "a" if answers else "p"
+    clauses = [f"{table}.survey_id = ?"]
+    params.append(survey_id)
+    if q.start is not None:
+        clauses.append(f"{time_col} >= ?")
+        params.append(q.start)
+    if q.end is not None:
+        clauses.append(f"{time_col} < ?")
+        params.append(q.end)
+    if q.triggers:
+        clauses.append(f"p.trigger_id in ({','.join('?' * len(q.triggers))})")
+        params.extend(q.triggers)
+    if q.locale is not None:
+        clauses.append("p.locale = ?")
+        params.append(q.locale)
+    if q.variant is not None:
+        clauses.append("p.variant = ?")
+        params.append(q.variant)
+    for p in q.properties:
+        clauses.append(_prop_clause(p, params))
+    return " and ".join(clauses)
+
+
+def _answers_from(q: ReportQuery, events: bool = False) -> str:
+    joins = "answers a join prompts p on p.id = a.prompt_id"
+    if events or q.properties:
+        joins += " left join events e on e.id = p.event_row"
+    return joins
+
+
+def bucket_case(expr: str, bounds: Sequence[float]) -> str:
+    """A SQL CASE giving the core/drivers bucket label of the numeric `expr`."""
+    labels = drivers.bucket_labels(bounds)
+    parts = [f"when {expr} < {float(high)!r} then '{label}'" for label, _low, high in labels if high is not None]
+    return f"case {' '.join(parts)} else '{labels[-1][0]}' end"
+
+
+def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float]) -> tuple[str, str]:
+    kind = (f"case {type_expr} when 'integer' then 'number' when 'real' then 'number' "
+            f"when 'text' then 'text' else 'bool' end")
+    value = (f"case when {type_expr} in ('integer','real') then {bucket_case(value_expr, bounds)} "
+             f"when {type_expr} = 'text' then {value_expr} when {type_expr} = 'true' then 'true' else 'false' end")
+    return kind, value
+
+
+class Reports:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    @property
+    def conn(self):  # noqa: ANN201
+        return self.storage.db.conn
+
+    # -- rollups -------------------------------------------------------------------------------
+    def refresh_rollups(self) -> int:
+        """Fold the answers added since the last refresh into the rollups; how many were added."""
+        added = 0
+        while True:
+            with self.storage.write() as db:
+                conn = db.conn
+                row = conn.execute("select last_id from report_rollup_state where name = 'answers'").fetchone()
+                last = row[0] if row else 0
+                top = conn.execute("select max(id) from answers").fetchone()[0] or 0
+                if top <= last:
+                    return added
+                upto = min(top, last + ROLLUP_CHUNK)
+                conn.execute(
+                    "insert into report_answers_daily (survey_id, day, trigger_id, locale, variant, score, n) "
+                    "select a.survey_id, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
+                    "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
+                    "from answers a join prompts p on p.id = a.prompt_id where a.id > ? and a.id <= ? "
+                    "group by 1, 2, 3, 4, 5, 6 "
+                    "on conflict (survey_id, day, trigger_id, locale, variant, score) do update set n = n + excluded.n",
+                    [last, upto])
+                kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
+                conn.execute(
+                    "insert into report_props_daily (survey_id, key, day, trigger_id, kind, value, score, n) "
+                    f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
+                    f"{kind}, {value}, a.score, count(*) "
+                    "from answers a join prompts p on p.id = a.prompt_id join events e on e.id = p.event_row, "
+                    "json_each(e.properties) j "
+                    f"where a.id > ? and a.id <= ? and json_valid(e.properties) and j.type in {SCALAR_TYPES} "
+                    f"and (j.type != 'text' or length(j.value) <= {MAX_TEXT_VALUE}) "
+                    "group by 1, 2, 3, 4, 5, 6, 7 "
+                    "on conflict (survey_id, key, day, trigger_id, kind, value, score) do update set n = n + excluded.n",
+                    [last, upto])
+                conn.execute("insert into report_rollup_state (name, last_id) values ('answers', ?) "
+                             "on conflict (name) do update set last_id = excluded.last_id", [upto])
+                added += upto - last
+
+    @staticmethod
+    def rollup_usable(q: ReportQuery) -> bool:
+        return not q.properties and q.whole_days
+
+    @staticmethod
+    def _day_range(q: ReportQuery, params: list[Any]) -> str:
+        clauses = []
+        if q.start is not None:
+            clauses.append("day >= ?")
+            params.append(int(q.start // DAY))
+        if q.end is not None:
+            clauses.append("day < ?")
+            params.append(int(q.end // DAY))
+        return "".join(f" and {c}" for c in clauses)
+
+    def _answer_facts(self, q: ReportQuery, survey_id: int, params: list[Any]) -> str:
+        """A subquery of (day, trigger_id, score, n) for the filtered answers."""
+        if self.rollup_usable(q):
+            sql = "select day, trigger_id, score, n from report_answers_daily where survey_id = ?"
+            params.append(survey_id)
+            sql += self._day_range(q, params)
+            if q.triggers:
+                sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
+                params.extend(q.triggers)
+            if q.locale is not None:
+                sql += " and locale = ?"
+                params.append(q.locale)
+            if q.variant is not None:
+                sql += " and variant = ?"
+                params.append(q.variant)
+            return sql
+        where = _where(q, survey_id, "a.created_at", params)
+        return ("select cast(a.created_at / 86400 as integer) as day, coalesce(p.trigger_id, 0) as trigger_id, "
+                f"a.score as score, 1 as n from {_answers_from(q)} where {where}")
+
+    # -- score aggregates -------------------------------------------------------------------------
+    def distribution(self, q: ReportQuery, survey_id: int) -> dict[int, int]:
+        params: list[Any] = []
+        facts = self._answer_facts(q, survey_id, params)
+        return {s: n for s, n in self.conn.execute(f"select score, sum(n) from ({facts}) group by score", params)}
+
+    def by_day(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int]]:
+        """(epoch day, score, count) rows."""
+        params: list[Any] = []
+        facts = self._answer_facts(q, survey_id, params)
+        return self.conn.execute(f"select day, score, sum(n) from ({facts}) group by day, score", params).fetchall()
+
+    def by_trigger(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int]]:
+        """(trigger id or 0, score, count) rows."""
+        params: list[Any] = []
+        facts = self._answer_facts(q, survey_id, params)
+        return self.conn.execute(f"select trigger_id, score, sum(n) from ({facts}) group by trigger_id, score",
+                                 params).fetchall()
+
+    def by_property(self, q: ReportQuery, survey_id: int, key: str,
+                    bounds: Sequence[float] | None) -> list[tuple[str, str, int, int]]:
+        """(kind, value or bucket label, score, count) rows for the driver property `key`."""
+        params: list[Any] = []
+        if (self.rollup_usable(q) and bounds is None and "." not in key and q.locale is None
+                and q.variant is None):
+            sql = "select kind, value, score, sum(n) from report_props_daily where survey_id = ? and key = ?"
+            params.extend([survey_id, key])
+            sql += self._day_range(q, params)
+            if q.triggers:
+                sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
+                params.extend(q.triggers)
+            return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
+        path = "$." + key
+        kind, value = _value_case("json_type(e.properties, ?)", "json_extract(e.properties, ?)",
+                                  bounds or drivers.DEFAULT_BOUNDS)
+        # Each placeholder in the CASE expressions takes the path; count them in order.
+        kind_params = [path] * kind.count("?")
+        value_params = [path] * value.count("?")
+        where = _where(q, survey_id, "a.created_at", params)
+        sql = (f"select {kind}, {value}, a.score, count(*) from {_answers_from(q, events=True)} "
+               f"where {where} and json_type(e.properties, ?) in {SCALAR_TYPES} "
+               f"and (json_type(e.properties, ?) != 'text' or length(json_extract(e.properties, ?)) <= {MAX_TEXT_VALUE}) "
+               "group by 1, 2, 3")
+        return self.conn.execute(sql, kind_params + value_params + params + [path, path, path]).fetchall()
+
+    # -- funnel -----------------------------------------------------------------------------------
+    def funnel(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
+        params: list[Any] = []
+        where = _where(q, survey_id, "p.created_at", params, answers=False)
+        joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
+        row = self.conn.execute(
+            "select count(*), "
+            "coalesce(sum(p.delivered_at is not null or p.shown_at is not null "
+            "or p.status in ('shown','answered','dismissed')), 0), "
+            "coalesce(sum(p.shown_at is not null or p.status in ('answered','dismissed')), 0), "
+            "coalesce(sum(p.status = 'answered'), 0), coalesce(sum(p.status = 'dismissed'), 0), "
+            f"coalesce(sum(p.status = 'expired'), 0), coalesce(sum(p.status in {OPEN}), 0) "
+            f"from {joins} where {where}", params).fetchone()
+        issued, delivered, shown, answered, dismissed, expired, still_open = row
+        matched = None
+        if q.locale is None and q.variant is None:
+            ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
+            if ids:
+                eparams: list[Any] = list(ids)
+                sql = f"select count(*) from events e where e.trigger_id in ({','.join('?' * len(ids))})"
+                if q.start is not None:
+                    sql += " and e.received_at >= ?"
+                    eparams.append(q.start)
+                if q.end is not None:
+                    sql += " and e.received_at < ?"
+                    eparams.append(q.end)
+                for p in q.properties:
+                    sql += " and " + _prop_clause(p, eparams)
+                matched = self.conn.execute(sql, eparams).fetchone()[0]
+            else:
+                matched = 0
+        return {"events_matched": matched, "issued": issued, "delivered": delivered, "shown": shown,
+                "answered": answered, "dismissed": dismissed, "expired": expired, "open": still_open}
+
+    def survey_triggers(self, survey_id: int) -> list[dict[str, Any]]:
+        """Triggers asking this survey, directly or as one of their variants."""
+        return [dict(zip(("id", "name", "event_name"), r)) for r in self.conn.execute(
+            "select t.id, t.name, t.event_name from triggers t where t.survey_id = ?1 or exists "
+            "(select 1 from json_each(case when json_valid(t.variants) then t.variants else '[]' end) v "
+            " where json_extract(v.value, '$.survey_id') = ?1) "
+            "union select t.id, t.name, t.event_name from triggers t "
+            "where t.id in (select distinct trigger_id from report_answers_daily where survey_id = ?1) "
+            "order by 1", [survey_id])]
+
+    # -- lists ------------------------------------------------------------------------------------
+    def comments(self, q: ReportQuery, survey_id: int) -> tuple[list[dict[str, Any]], int]:
+        params: list[Any] = []
+        where = _where(q, survey_id, "a.created_at", params) + " and a.comment is not null and a.comment != ''"
+        if q.q:
+            where += " and instr(lower(a.comment), lower(?)) > 0"
+            params.append(q.q)
+        total = self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
+        rows = self.storage.all(
+            "select a.id as answer_id, a.score, a.comment, a.created_at, a.user_id, a.prompt_id, p.trigger_id, "
+            f"p.locale from {_answers_from(q)} where {where} order by a.created_at desc, a.id desc limit ? offset ?",
+            params + [q.page_size, (q.page - 1) * q.page_size])
+        return rows, total
+
+    def at_risk(self, q: ReportQuery, survey_id: int, high_effort_max: int) -> tuple[list[dict[str, Any]], int]:
+        """Users whose latest answer (within the filters) scored at most `high_effort_max`."""
+        params: list[Any] = []
+        where = _where(q, survey_id, "a.created_at", params)
+        # SQLite returns the other columns of the row holding max(): each user's latest answer.
+        latest = (f"select a.id as id, a.score as score, a.followed_up_at as followed_up_at, "
+                  f"max(a.created_at) as created_at from {_answers_from(q)} where {where} group by a.user_id")
+        outer = "where l.score <= ?"
+        params.append(high_effort_max)
+        if q.followed_up == "false":
+            outer += " and l.followed_up_at is null"
+        elif q.followed_up == "true":
+            outer += " and l.followed_up_at is not null"
+        total = self.conn.execute(f"select count(*) from ({latest}) l {outer}", params).fetchone()[0]
+        rows = self.storage.all(
+            "select a.id as answer_id, a.user_id, a.score, a.comment, a.created_at, a.followed_up_at, "
+            "a.prompt_id, p.trigger_id, t.name as trigger_name, p.locale, e.event_id, e.name as event_name, "
+            "e.properties, e.timestamp as event_timestamp "
+            f"from ({latest}) l join answers a on a.id = l.id join prompts p on p.id = a.prompt_id "
+            "left join events e on e.id = p.event_row left join triggers t on t.id = p.trigger_id "
+            f"{outer} order by l.created_at desc, a.id desc limit ? offset ?",
+            params + [q.page_size, (q.page - 1) * q.page_size])
+        return rows, total
+
+    def get_answer(self, answer_id: int) -> dict[str, Any] | None:
+        return self.storage.one("select * from answers where id = ?", [answer_id])
+
+    def set_followed_up(self, answer_id: int, when: float | None) -> None:
+        with self.storage.write() as db:
+            db.execute("update answers set followed_up_at = ? where id = ?", [when, answer_id])
+
+    # -- export -----------------------------------------------------------------------------------
+    def count_answers(self, q: ReportQuery, survey_id: int) -> int:
+        params: list[Any] = []
+        where = _where(q, survey_id, "a.created_at", params)
+        return self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
+
+    def export_rows(self, q: ReportQuery, survey_id: int, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """Answers with their prompt, trigger and event, by answer id, `chunk` rows per query.
+
+        Keyset pagination: each chunk is its own short query, so memory stays constant and no
+        read transaction is held open while a slow client downloads.
+        """
+        after = 0
+        while True:
+            params: list[Any] = []
+            where = _where(q, survey_id, "a.created_at", params)
+            rows = self.conn.execute(
+                "select a.id, a.created_at, a.survey_id, a.score, a.comment, a.user_id, a.followed_up_at, "
+                "a.prompt_id, p.status, p.locale, p.variant, p.created_at, p.shown_at, p.trigger_id, t.name, "
+                "e.event_id, e.name, e.timestamp, e.properties "
+                f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id "
+                f"where {where} and a.id > ? order by a.id limit ?", params + [after, chunk]).fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+            if len(rows) < chunk:
+                return
+
+
+EXPORT_COLUMNS = ("answer_id", "answered_at", "survey_id", "score", "comment", "user_id", "followed_up_at",
+                  "prompt_id", "prompt_status", "locale", "variant", "prompted_at", "shown_at", "trigger_id",
+                  "trigger_name", "event_id", "event_name", "event_timestamp", "properties")
+
+
+def decode_properties(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
