@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_widget_support import HOST, ask, axe_violations, create_survey, open_shop, shop
+from test_widget_support import HOST, ask, axe_violations, create_survey, open_shop, shadow_active, shop
 
 PLACEMENTS = {
     "bottom-right": {"placement": "bottom-right", "color": "#3b5bdb"},
@@ -39,13 +39,28 @@ def test_axe_labelled_scale_and_dark_scheme(live_server, shop, page: Page) -> No
 
 
 def test_centre_modal_keeps_focus_inside(live_server, shop, page: Page) -> None:
-    create_survey(live_server, "ces5", "ask_ces5", appearance={"placement": "center"})
-    ask(live_server, "modal", "ask_ces5")
+    """Tab and Shift+Tab wrap around the dialog's controls, at the scale and at the follow-up."""
+    create_survey(live_server, "nps", "ask_nps", appearance={"placement": "center"},
+                  texts={"en": {"followup": "Why?"}})
+    ask(live_server, "modal", "ask_nps")
     open_shop(page, live_server, shop, user="modal")
     expect(page.get_by_role("dialog")).to_be_visible()
-    # A native modal dialog: the page behind is inert, so Tab never reaches its controls (after the
-    # last control focus may go to the browser's own UI, as with every native modal dialog).
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        assert page.evaluate("(a => a === document.body || a.hasAttribute('data-ces'))(document.activeElement)")
+
+    def cycle(key: str, presses: int) -> list[str]:
+        seen = []
+        for _ in range(presses):
+            page.keyboard.press(key)
+            now = shadow_active(page)
+            assert now is not None, f"{key} left the dialog"
+            seen.append(now["text"] if now["role"] == "radio" else now["label"] or now["text"])
+        return seen
+
+    assert (shadow_active(page) or {}).get("text") == "0"  # the first point has focus
+    # scale stage: the close button and the radio group (one stop) -> Tab alternates between them
+    assert cycle("Tab", 4) == ["Close", "0", "Close", "0"]
+    assert cycle("Shift+Tab", 4) == ["Close", "0", "Close", "0"]
+    page.keyboard.press("Space")  # answers 0 -> the follow-up: close, textarea, Skip, Send
+    expect(page.locator(HOST).locator("textarea")).to_be_focused()
+    assert cycle("Tab", 5) == ["Skip", "Send", "Close", "", "Skip"]  # "" is the textarea
+    assert cycle("Shift+Tab", 5) == ["", "Close", "Send", "Skip", ""]
     assert page.evaluate("document.querySelector('#pay').matches(':focus')") is False

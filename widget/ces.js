@@ -16,11 +16,12 @@
     es: 'Cerrar|Enviar|Omitir|\u00a1Gracias!|Cu\u00e9ntanos m\u00e1s'
   };
 
-  // :host rules get !important: an inner !important beats the page's !important.
+  // :host rules get !important: an inner !important beats the page's !important (and every
+  // declaration needs it, or the important `all:initial` would override it).
   const CSS = (':host{all:initial;display:block;position:fixed;z-index:2147483647;right:12px;bottom:12px;' +
     'width:360px;max-width:calc(100vw - 24px)}' +
     ':host([data-ces=bl]){right:auto;left:12px}' +
-    ':host([data-ces=i]){position:static;width:auto;max-width:none}').replace(/;/g, '!important;') +
+    ':host([data-ces=i]){position:static;width:auto;max-width:none}').replace(/[;}]/g, '!important$&') +
     '*{box-sizing:border-box;margin:0;font:inherit;color:inherit}' +
     '.w{--b:#fff;--f:#1b1b1b;--m:#4d4d4d;--l:#767676;position:relative;width:100%;max-width:420px;background:var(--b);' +
     'color:var(--f);font:15px/1.4 system-ui,sans-serif;padding:14px;border:1px solid var(--l);border-radius:8px;' +
@@ -68,8 +69,9 @@
     ws.onclose = () => {
       if (me != ws) return;
       ws = ready = 0;
-      // Exponential backoff with jitter: 0.25-0.5 s, 0.5-1 s, 1-2 s ... up to 15-30 s.
-      if (!quiet) timer = setTimeout(connect, Math.min(3e4, 500 * 2 ** tries++) * (1 + Math.random()) / 2);
+      // Exponential backoff with jitter: 0.25-0.5 s, 0.5-1 s, 1-2 s ... up to 15-30 s
+      // (data-retry-max: another cap in ms, e.g. for tests).
+      if (!quiet) timer = setTimeout(connect, Math.min(+cfg.retryMax || 3e4, 500 * 2 ** tries++) * (1 + Math.random()) / 2);
     };
   };
 
@@ -118,12 +120,19 @@
   };
 
   // ---- prompts ----
+  // Milliseconds left before the prompt's expires_at (server epoch seconds, compared with this
+  // device's clock); no or a bad expires_at: never.
+  const ttl = p => (+p.expires_at || 1e10) * 1e3 - Date.now();
   const add = p => {
     const v = p?.survey;
     if (!p.id || !(v?.max - v.min < 21 && v.min <= v.max)) return warn('ignored', p);
     if (!seen[p.id] && !box()['a' + p.id] && cur?.id != p.id && !later.some(x => x.id == p.id)) later.push(p), next();
   };
-  const next = () => !cur && later[0] && !d.hidden && show(later.shift());
+  // Expired prompts are dropped here, before they are shown.
+  const next = () => {
+    later = later.filter(p => ttl(p) > 0);
+    !cur && later[0] && !d.hidden && show(later.shift());
+  };
   const emit = (n, x) => (hs[n] || []).forEach(f => { try { f(x); } catch (e) { warn(e); } });
   const el = (tag, at, txt, up) => {
     const e = d.createElement(tag);
@@ -213,7 +222,15 @@
     };
     card.onkeydown = e => {
       if (e.key == 'Escape') e.preventDefault(), dismiss();
+      // The centre modal keeps focus inside: Tab wraps from the last control to the first.
+      if (e.key == 'Tab' && modal) {
+        const f = [...card.querySelectorAll("*")].filter(x => x.tabIndex >= 0), a = root.activeElement;
+        e.shiftKey && f.reverse();
+        if (a == f.at(-1) || !f.includes(a)) e.preventDefault(), f[0].focus();
+      }
     };
+    // Expired while on screen and not answered: it goes away, as on the server's `close`.
+    setTimeout(H.close, Math.min(ttl(p), 2e9), { prompt: p.id });
     (target || d.documentElement).appendChild(host);
     target || card[modal ? 'showModal' : 'show']();
     root.querySelector('[tabindex="0"]').focus({ preventScroll: !target });
