@@ -313,7 +313,7 @@ class Reports:
         where = _where(q, survey_id, "a.created_at", params)
         return self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
 
-    def export_rows(self, q: ReportQuery, survey_id: int, chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
+    def export_rows(self, q: ReportQuery, survey_id: int, chunk: int = 500) -> Iterator[tuple[Any, ...]]:
         """Answers with their prompt, trigger and event, by answer id, `chunk` rows per query.
 
         Keyset pagination: each chunk is its own short query, so memory stays constant and no
@@ -322,11 +322,13 @@ class Reports:
         after = 0
         while True:
             params: list[Any] = []
-            where = _where(q, survey_id, "a.created_at", params)
+            # "+a.survey_id": walk the answers by primary key (the keyset), not by the survey index,
+            # which would sort every remaining row again for each chunk.
+            where = _where(q, survey_id, "a.created_at", params).replace("a.survey_id = ?", "+a.survey_id = ?", 1)
             rows = self.conn.execute(
-                "select a.id, a.created_at, a.survey_id, a.score, a.comment, a.user_id, a.followed_up_at, "
-                "a.prompt_id, p.status, p.locale, p.variant, p.created_at, p.shown_at, p.trigger_id, t.name, "
-                "e.event_id, e.name, e.timestamp, e.properties "
+                f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
+                f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
+                f"{_iso('p.shown_at')}, p.trigger_id, t.name, e.event_id, e.name, {_iso('e.timestamp')}, e.properties "
                 f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id "
                 f"where {where} and a.id > ? order by a.id limit ?", params + [after, chunk]).fetchall()
             if not rows:
@@ -335,6 +337,11 @@ class Reports:
             after = rows[-1][0]
             if len(rows) < chunk:
                 return
+
+
+def _iso(col: str) -> str:
+    """An epoch-seconds column as ISO 8601 UTC with milliseconds, formatted by SQLite (fast)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%fZ', {col}, 'unixepoch')"
 
 
 EXPORT_COLUMNS = ("answer_id", "answered_at", "survey_id", "score", "comment", "user_id", "followed_up_at",

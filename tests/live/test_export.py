@@ -1,0 +1,88 @@
+"""Export: CSV and JSON lines through the real API, streamed with bounded memory."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import tracemalloc
+import urllib.request
+
+from ces.testing import LiveServer
+
+DAY = 86400
+
+
+def bulk_seed(server: LiveServer, n: int, t0: float = 1_767_225_600.0) -> None:
+    """n answered prompts with their events, inserted with executemany (fast)."""
+    storage = server.services.storage
+    site, survey = server.site["id"], server.survey_id
+    trigger = storage.one("select id from triggers order by id limit 1")["id"]
+    with storage.write() as db:
+        conn = db.conn
+        base = conn.execute("select coalesce(max(id), 0) from events").fetchone()[0]
+        conn.executemany(
+            "insert into events (id, site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
+            "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,'backend','prompt','prompted',?,?)",
+            ((base + i + 1, site, f"ev{i}", f"user{i % 5000}", "checkout_completed",
+              json.dumps({"channel": ["chat", "email"][i % 2], "transfers": i % 4, "order": f"A-{i}"}),
+              t0 + i, t0 + i, trigger, f"p_x{i}") for i in range(n)))
+        conn.executemany(
+            "insert into prompts (id, site_id, user_id, survey_id, trigger_id, event_row, status, locale, created_at, "
+            "deliver_after, expires_at, delivered_at, shown_at, closed_at) values (?,?,?,?,?,?,'answered','en',?,?,?,?,?,?)",
+            ((f"p_x{i}", site, f"user{i % 5000}", survey, trigger, base + i + 1, t0 + i, t0 + i, t0 + i + 7 * DAY,
+              t0 + i, t0 + i, t0 + i + 5) for i in range(n)))
+        conn.executemany(
+            "insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
+            "values (?,?,?,?,?,?,?)",
+            ((f"p_x{i}", site, survey, f"user{i % 5000}", 1 + i % 7, "too slow, \"really\"\nsecond line" if i % 10 == 0 else None,
+              t0 + i + 5) for i in range(n)))
+
+
+def test_export_csv_and_jsonl_small(live_server: LiveServer) -> None:
+    bulk_seed(live_server, 25)
+    status, text = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/export?format=csv")
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(text.decode())))
+    assert len(rows) == 25
+    assert rows[0]["comment"] == 'too slow, "really"\nsecond line' and rows[0]["trigger_name"]
+    assert json.loads(rows[1]["properties"]) == {"channel": "email", "transfers": 1, "order": "A-1"}
+    assert rows[0]["answered_at"].endswith("Z") and rows[0]["event_name"] == "checkout_completed"
+    status, text = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/export?format=jsonl"
+                                     "&properties.channel=chat")
+    records = [json.loads(line) for line in text.decode().splitlines()]
+    assert len(records) == 13 and all(r["properties"]["channel"] == "chat" for r in records)
+    assert [r["answer_id"] for r in records] == sorted(r["answer_id"] for r in records)
+    status, body = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/export?format=xml")
+    assert status == 400 and "format" in body["error"]["fields"]
+    assert live_server.admin("GET", "/api/v1/surveys/4242/export")[0] == 404
+
+
+def _stream(server: LiveServer, fmt: str) -> tuple[int, int]:
+    req = urllib.request.Request(f"{server.url}/api/v1/surveys/{server.survey_id}/export?format={fmt}",
+                                 headers={"Authorization": f"Bearer {server.admin_token}"})
+    size = lines = 0
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.headers.get("Content-Length") is None  # streamed, not built then sent
+        while chunk := resp.read(65536):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return size, lines
+
+
+def test_export_of_100k_answers_streams_with_bounded_memory(live_server: LiveServer) -> None:
+    n = 100_000
+    bulk_seed(live_server, n)
+    started = time.monotonic()
+    tracemalloc.start(1)
+    try:
+        size, lines = _stream(live_server, "jsonl")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert lines == n
+    # The server runs in this process, so tracemalloc sees its allocations. Holding the export
+    # would take more than its size (~50 MB); streaming keeps the peak to a few chunks.
+    assert size > 20_000_000
+    print(f"export peak {peak / 1e6:.1f} MB, {size / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
+    assert peak < 4_000_000, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB export"
