@@ -127,3 +127,126 @@ def token_revoke(token_id: int, db: str | None) -> None:
     if not _storage(db).revoke_admin_token(token_id, time.time()):
         raise click.ClickException(f"no active token {token_id}")
     click.echo(f"token {token_id} revoked")
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+def _report_query(options: dict[str, Any], extra: tuple[str, ...], allowed: tuple[str, ...]):  # noqa: ANN202
+    """Options and `--where properties.k[op]=v` filters, parsed exactly like the HTTP query string."""
+    from .core.report_filters import FilterError, parse
+    args = [(k, str(v)) for k, v in options.items() if v is not None]
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--where")
+        args.append((key if key.startswith("properties.") else f"properties.{key}", value))
+    try:
+        return parse(args, allowed)
+    except FilterError as err:
+        raise click.UsageError(f"{err.field}: {err.message}") from None
+
+
+def _survey_or_fail(storage: Storage, survey_id: int) -> dict[str, Any]:
+    survey = storage.get_survey(survey_id)
+    if survey is None:
+        raise click.ClickException(f"no survey {survey_id}")
+    return survey
+
+
+_filter_options = [
+    click.option("--from", "from_", default=None, help="Start (ISO date or date-time, inclusive)."),
+    click.option("--to", default=None, help="End (ISO date: that whole day; date-time: exclusive)."),
+    click.option("--trigger", default=None, help="Trigger id(s), comma-separated."),
+    click.option("--variant", default=None), click.option("--locale", default=None),
+    click.option("--where", "where", multiple=True, help="Event property filter, e.g. channel=chat or "
+                 "'wait_minutes[gte]=10' (repeatable)."),
+]
+
+
+def _with_filters(f: Any) -> Any:
+    for option in reversed(_filter_options):
+        f = option(f)
+    return f
+
+
+def _fmt(x: Any) -> str:
+    return "—" if x is None else (f"{x:g}" if isinstance(x, float) else str(x))
+
+
+@main.command()
+@click.argument("survey_id", type=int)
+@_with_filters
+@click.option("--interval", type=click.Choice(["day", "week", "month"]), default="week", show_default=True)
+@click.option("--driver", default=None, help="Event property to rank as an effort driver.")
+@click.option("--buckets", default=None, help="Bucket lower bounds for a numeric driver, e.g. 0,5,15.")
+@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (same as the API).")
+def report(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
+           locale: str | None, where: tuple[str, ...], interval: str, driver: str | None, buckets: str | None,
+           db: str | None, as_json: bool) -> None:
+    """Print a survey's report: score, funnel, trend, touchpoints and drivers."""
+    from . import reports as reports_module
+    storage = _storage(db)
+    survey = _survey_or_fail(storage, survey_id)
+    q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
+                       "interval": interval, "driver": driver, "buckets": buckets}, where,
+                      ("interval", "driver", "buckets"))
+    r = reports_module.build_report(storage, survey, q, time.time())
+    if as_json:
+        click.echo(json.dumps(r, indent=2, ensure_ascii=False))
+        return
+    s = r["score"]
+    ci = s["headline_ci"] or {}
+    click.echo(f"Survey {survey_id} ({r['metric']}): {r['headline_name']} {_fmt(s['headline'])} "
+               f"[{_fmt(ci.get('low'))}, {_fmt(ci.get('high'))}]  n={s['n']}  mean={_fmt(s['mean'])}"
+               + ("  (low sample)" if s["low_sample"] else ""))
+    f = r["funnel"]
+    click.echo("Funnel: " + " → ".join(f"{k.replace('_', ' ')} {_fmt(f[k])}" for k in
+                                      ("events_matched", "issued", "delivered", "shown", "answered"))
+               + f"  (dismissed {f['dismissed']}, expired {f['expired']}, open {f['open']}; "
+               f"response rate {_fmt(f['response_rate'])}%)")
+    click.echo(f"Over time ({interval}):")
+    for p in r["over_time"]["periods"]:
+        click.echo(f"  {p['start']}  {_fmt(p['headline']):>7}  n={p['n']}")
+    click.echo("By touchpoint:")
+    for t in r["by_touchpoint"]:
+        click.echo(f"  {t['name'] or t['trigger_id']}: {_fmt(t['headline'])}  n={t['n']}")
+    if r["drivers"]:
+        click.echo(f"Effort drivers ({r['drivers']['property']}), most effort first:")
+        for v in r["drivers"]["values"]:
+            click.echo(f"  {v['value']:>10}: {_fmt(v['headline']):>7}  n={v['n']}  vs rest {_fmt(v['difference'])}"
+                       + ("  *" if v["significant"] else ""))
+
+
+@main.command()
+@click.argument("survey_id", type=int)
+@_with_filters
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="Output file (default: standard output).")
+@click.option("--db", default=None, help="SQLite database file.")
+def export(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
+           locale: str | None, where: tuple[str, ...], fmt: str, out: str, db: str | None) -> None:
+    """Export a survey's answers (with prompt, trigger, event and user), streamed, with a progress bar."""
+    from . import reports as reports_module
+    from .storage.reports import Reports
+    storage = _storage(db)
+    survey = _survey_or_fail(storage, survey_id)
+    q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
+                       "format": fmt}, where, ("format",))
+    total = Reports(storage).count_answers(q, survey_id)
+    with click.open_file(out, "w", encoding="utf-8") as fh, \
+            click.progressbar(length=total, label=f"Exporting {total} answers", file=click.get_text_stream("stderr"),
+                              show_pos=True) as bar:
+        for piece in reports_module.export_lines(storage, survey, q, fmt):
+            fh.write(piece)
+            # A piece holds whole rows: count its records (CSV comments may hold newlines, so
+            # count rows by the export's own chunking instead of lines).
+            bar.update(min(total - bar.pos, piece.count("\n") if fmt == "jsonl" else _csv_rows(piece)))
+    click.echo(f"exported {total} answers to {out if out != '-' else 'standard output'}", err=True)
+
+
+def _csv_rows(piece: str) -> int:
+    import csv
+    import io
+    return sum(1 for _ in csv.reader(io.StringIO(piece)))

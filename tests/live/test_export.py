@@ -86,3 +86,32 @@ def test_export_of_100k_answers_streams_with_bounded_memory(live_server: LiveSer
     assert size > 20_000_000
     print(f"export peak {peak / 1e6:.1f} MB, {size / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
     assert peak < 4_000_000, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB export"
+
+
+def test_cli_export_and_report(live_server: LiveServer, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ces.cli import main
+
+    bulk_seed(live_server, 300)
+    runner = CliRunner()
+    out = tmp_path / "answers.jsonl"
+    result = runner.invoke(main, ["export", str(live_server.survey_id), "--db", live_server.db_path,
+                                  "--format", "jsonl", "--out", str(out), "--where", "channel=chat"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 150 and {r["properties"]["channel"] for r in records} == {"chat"}
+    assert "exported 150 answers" in result.output
+    out_csv = tmp_path / "answers.csv"
+    assert runner.invoke(main, ["export", str(live_server.survey_id), "--db", live_server.db_path,
+                                "--out", str(out_csv)]).exit_code == 0
+    assert len(list(csv.DictReader(out_csv.open()))) == 300
+    result = runner.invoke(main, ["report", str(live_server.survey_id), "--db", live_server.db_path,
+                                  "--driver", "transfers", "--interval", "day"])
+    assert result.exit_code == 0, result.output
+    assert "n=300" in result.output and "Funnel:" in result.output and "Effort drivers (transfers)" in result.output
+    result = runner.invoke(main, ["report", str(live_server.survey_id), "--db", live_server.db_path, "--json"])
+    assert json.loads(result.output)["score"]["n"] == 300
+    bad = runner.invoke(main, ["report", str(live_server.survey_id), "--db", live_server.db_path, "--from", "soon"])
+    assert bad.exit_code == 2 and "from" in bad.output
+    assert runner.invoke(main, ["report", "999", "--db", live_server.db_path]).exit_code == 1
