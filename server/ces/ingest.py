@@ -43,12 +43,11 @@ def site_policy(site: Mapping[str, Any]) -> FatiguePolicy:
 class _StorageFacts:
     """The engine's questions about one user, asked of the database only when needed."""
 
-    __slots__ = ("storage", "site_id", "user_id", "policy", "now", "day_start", "_traits", "_history")
+    __slots__ = ("storage", "site_id", "user_id", "policy", "now", "batch", "_traits", "_history")
 
-    def __init__(self, storage: Storage, site_id: int, user_id: str, policy: FatiguePolicy, now: float,
-                 day_start: float) -> None:
-        self.storage, self.site_id, self.user_id = storage, site_id, user_id
-        self.policy, self.now, self.day_start = policy, now, day_start
+    def __init__(self, batch: "_Batch", user_id: str) -> None:
+        self.storage, self.site_id, self.user_id = batch.storage, batch.site_id, user_id
+        self.policy, self.now, self.batch = batch.policy, batch.now, batch
         self._traits: Mapping[str, Any] | None = None
         self._history: UserHistory | None = None
 
@@ -71,7 +70,7 @@ class _StorageFacts:
         return self._history
 
     def counts(self, survey_id: int) -> SurveyCounts:
-        return SurveyCounts(*self.storage.rules_survey_counts(survey_id, self.day_start))
+        return SurveyCounts(*self.batch.counts(survey_id))
 
     def transaction_prompt(self, transaction: str) -> str | None:
         return self.storage.rules_transaction_prompt(self.site_id, transaction)
@@ -88,14 +87,36 @@ class _Batch:
         self.surveys = {s["id"]: Survey.from_row(s) for s in storage.rules_surveys(self.site_id)}
         self.triggers: dict[str, list[Trigger]] = {}
         self.by_id: dict[int, Trigger] = {}
+        for row in storage.rules_triggers(self.site_id):
+            trigger = Trigger.from_row(row)
+            self.triggers.setdefault(trigger.event_name, []).append(trigger)
+            self.by_id[trigger.id] = trigger
+        for name, found in self.triggers.items():
+            self.triggers[name] = order(found)
+
+        # A survey's quota counts, read once per batch: the batch holds the write lock, so
+        # nobody else adds prompts or answers meanwhile, and its own prompts are added below.
+        self._counts: dict[int, list[int]] = {}
 
     def triggers_for(self, name: str) -> list[Trigger]:
-        found = self.triggers.get(name)
+        return self.triggers.get(name, [])
+
+    def counts(self, survey_id: int) -> list[int]:
+        found = self._counts.get(survey_id)
         if found is None:
-            found = order([Trigger.from_row(r) for r in self.storage.rules_triggers(self.site_id, name)])
-            self.triggers[name] = found
-            self.by_id.update((t.id, t) for t in found)
+            q = self.surveys[survey_id].quota
+            which = (True, True, True, True) if q is None else (
+                q.max_prompts_per_day is not None, q.max_answers_per_day is not None,
+                q.max_prompts_total is not None, q.max_answers_total is not None)
+            found = list(self.storage.rules_survey_counts(survey_id, self.day_start, which))
+            self._counts[survey_id] = found
         return found
+
+    def issued(self, survey_id: int) -> None:
+        found = self._counts.get(survey_id)
+        if found is not None:
+            found[0] += 1  # prompts today
+            found[2] += 1  # prompts in total
 
 
 def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
@@ -104,6 +125,7 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
     now = services.now()
     storage = services.storage
     results: list[dict[str, Any]] = []
+    issued: list[tuple[str, str, float]] = []  # (prompt_id, user_id, deliver_after)
     site_id, site_key = site["id"], site["site_key"]
     try:
         with storage.write() as db:
@@ -120,7 +142,7 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 name, user_id = event["name"], event["user_id"]
                 properties = event.get("properties") or {}
                 timestamp = event.get("timestamp")
-                facts = _StorageFacts(storage, site_id, user_id, batch.policy, now, batch.day_start)
+                facts = _StorageFacts(batch, user_id)
                 decision: Decision = decide(Event(name, user_id, properties, source, timestamp),
                                             batch.triggers_for(name), batch.surveys, batch.policy, site_key,
                                             facts, now, ordered=True)
@@ -131,6 +153,8 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                     prompt_id = new_key("p", 12)
                     prompt_row = (prompt_id, site_id, user_id, decision.survey_id, decision.trigger_id,
                                   decision.transaction, now, now + trigger.delay_seconds, now + trigger.ttl_seconds)
+                    issued.append((prompt_id, user_id, now + trigger.delay_seconds))
+                    batch.issued(decision.survey_id)  # type: ignore[arg-type]
                 storage.rules_record(db, (
                     site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
                     timestamp if timestamp is not None else now, now, source, decision.decision,
@@ -142,16 +166,20 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 raise _DryRun
     except _DryRun:
         return results
-    _dispatch(services, [r["prompt_id"] for r in results if r["prompt_id"] and r["reason"] == "prompted"])
+    _dispatch(services, site_id, issued)
     return results
 
 
-def _dispatch(services: Services, prompt_ids: list[str]) -> None:
-    for prompt_id in prompt_ids:
-        prompt = services.storage.get_prompt(prompt_id)
-        if prompt is None:
-            continue
-        if prompt["deliver_after"] <= services.now():
+def _dispatch(services: Services, site_id: int, issued: list[tuple[str, str, float]]) -> None:
+    """Push the prompts that are due to their users' open sockets; schedule the delayed ones.
+
+    A user with no socket open right now needs nothing: the prompt is committed, and the widget
+    gets it on connecting (`deliver_pending`), so the database is not read for them.
+    """
+    now = services.now()
+    for prompt_id, user_id, deliver_after in issued:
+        if deliver_after > now:
+            if services.scheduler is not None:
+                services.scheduler.schedule(deliver_after, prompt_id)
+        elif services.hub.connections(site_id, user_id):
             push_prompt(services, prompt_id)
-        elif services.scheduler is not None:
-            services.scheduler.schedule(prompt["deliver_after"], prompt_id)

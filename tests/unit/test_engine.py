@@ -145,3 +145,45 @@ def test_decision_is_a_function_of_its_inputs(user: str, rate: float, amount) ->
     first = run(ev(user, properties=props), trig)
     assert run(ev(user, properties=props), trig) == first
     assert first.reason in {"prompted", "conditions_false", "sampled_out"}
+
+
+# --------------------------------------------------------------------------- compiled conditions
+
+from ces.core import conditions as cond_module  # noqa: E402
+from ces.core.decision import compile_conditions  # noqa: E402
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5, allow_nan=False),
+                     st.sampled_from(["a", "b", "ab", ""]))
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=3),
+                    st.dictionaries(st.sampled_from(["a", "b"]), _scalars, max_size=2))
+_fields = st.sampled_from(["properties.a", "properties.b", "properties.c.a", "properties.a.b", "traits.a",
+                           "traits.b", "traits.c.a"])
+
+
+@st.composite
+def _leaf(draw):
+    op = draw(st.sampled_from(sorted(cond_module.OPS)))
+    node = {"field": draw(_fields), "op": op}
+    if op in cond_module.NUMERIC_OPS:
+        node["value"] = draw(st.one_of(st.integers(-5, 5), st.floats(-5, 5, allow_nan=False)))
+    elif op in cond_module.LIST_OPS:
+        node["value"] = draw(st.lists(st.one_of(st.booleans(), st.integers(-5, 5), st.sampled_from(["a", "b"])),
+                                      min_size=1, max_size=3))
+    elif op not in cond_module.NO_VALUE_OPS:
+        node["value"] = draw(st.one_of(st.booleans(), st.integers(-5, 5), st.sampled_from(["a", "b", "ab"])))
+    return node
+
+
+_trees = st.recursive(_leaf(), lambda kids: st.builds(lambda key, children: {key: children},
+                                                     st.sampled_from(["all", "any"]),
+                                                     st.lists(kids, min_size=1, max_size=3)), max_leaves=8)
+_objects = st.one_of(st.dictionaries(st.sampled_from(["a", "b", "c", "c.a", "a.b"]), _values, max_size=4),
+                     st.none(), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=600, deadline=None)
+@given(tree=_trees, properties=_objects, traits=_objects)
+def test_compiled_conditions_agree_with_conditions_evaluate(tree, properties, traits) -> None:
+    if cond_module.validate(tree):
+        return
+    assert compile_conditions(tree)(properties, traits) == cond_module.evaluate(tree, properties, traits)

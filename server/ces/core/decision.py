@@ -12,12 +12,13 @@ The stages, their order and the arbitration between triggers are in docs/decisio
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _json_str
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from . import conditions as cond
 from .durations import human
-from .fatigue import FatiguePolicy, SurveyCounts, SurveyQuota, UserHistory, check_all
+from .fatigue import FatiguePolicy, SurveyCounts, SurveyQuota, UserHistory, check, check_quota
 from .sampling import choose_variant, sampled_in
 
 DAY = 86_400
@@ -68,6 +69,11 @@ class Trigger:
     transaction_key: str | None = None
     priority: int = 0
     uses_traits: bool = False
+    check: Callable[[Any, Any], bool] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.conditions and self.check is None:
+            object.__setattr__(self, "check", compile_conditions(self.conditions))
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "Trigger":
@@ -137,6 +143,54 @@ class StaticFacts:
         return self.transactions.get(transaction)
 
 
+# --------------------------------------------------------------------------- compiled conditions
+
+def compile_conditions(tree: Mapping[str, Any]) -> Callable[[Any, Any], bool]:
+    """`conditions.evaluate(tree, properties, traits)` as a function built once per trigger.
+
+    Same semantics by construction: each leaf is `conditions._eval_leaf` on the value that
+    `conditions.resolve` would find; only the walk down the tree and the common lookup (one
+    name in a dict) are done ahead of time. tests/unit/test_engine.py checks the two agree.
+    """
+    if not tree:
+        return lambda properties, traits: True
+    return _compile_node(tree)
+
+
+def _compile_node(node: Mapping[str, Any]) -> Callable[[Any, Any], bool]:
+    if "all" in node:
+        kids = [_compile_node(c) for c in node["all"]]
+        return lambda p, t: all(k(p, t) for k in kids)
+    if "any" in node:
+        kids = [_compile_node(c) for c in node["any"]]
+        return lambda p, t: any(k(p, t) for k in kids)
+    get = _getter(node["field"])
+    leaf = cond._eval_leaf
+    return lambda p, t: leaf(node, get(p, t))
+
+
+def _getter(field_path: str) -> Callable[[Any, Any], Any]:
+    prefix, _, rest = field_path.partition(".")
+    if prefix not in cond.PREFIXES or not rest:
+        raise ValueError(f"bad field {field_path!r}")
+    missing = cond._MISSING
+    is_properties = prefix == "properties"
+
+    def slow(p: Any, t: Any) -> Any:
+        return cond.resolve(field_path, cond._sources(p, t))
+
+    if "." in rest:
+        return slow
+
+    def get(p: Any, t: Any) -> Any:
+        source = p if is_properties else t
+        if type(source) is not dict:
+            return slow(p, t)
+        value = source.get(rest, missing)
+        return missing if value is None else value
+    return get
+
+
 # --------------------------------------------------------------------------- the engine
 
 def transaction_of(key: str, properties: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -145,9 +199,12 @@ def transaction_of(key: str, properties: Mapping[str, Any]) -> tuple[str, Any] |
     The stored form is `key=<JSON value>` (`order_id="ord-1001"`), so the same order id sent as
     a string and as a number are two transactions, and two keys never collide.
     """
-    value = cond.resolve(f"properties.{key}", {"properties": properties})
-    if cond.is_missing(value):
+    value = properties.get(key) if type(properties) is dict and "." not in key else \
+        cond.resolve(f"properties.{key}", {"properties": properties})
+    if value is None or cond.is_missing(value):
         return None
+    if type(value) is str:
+        return f"{key}={_json_str(value)}", value
     return f"{key}={json.dumps(value, sort_keys=True, separators=(',', ':'))}", value
 
 
@@ -159,45 +216,51 @@ def order(triggers: Sequence[Trigger]) -> list[Trigger]:
 def decide(event: Event, triggers: Sequence[Trigger], surveys: Mapping[int, Survey],
            policy: FatiguePolicy, site_key: str, facts: Facts, now: float,
            ordered: bool = False) -> Decision:
-    """The decision on one event. `triggers` are the site's active triggers for `event.name`."""
+    """The decision on one event. `triggers` are the site's active triggers for `event.name`.
+
+    `ordered=True` says they already are in arbitration order (see `order()`).
+    """
     if not triggers:
         return Decision("skip", "no_trigger", f"no active trigger for event '{event.name}'")
-    best: Decision | None = None
+    best: _Skipped | None = None
     best_stage = 0
     for trigger in (triggers if ordered else order(triggers)):
-        decision = _try(event, trigger, surveys, policy, site_key, facts, now)
-        if decision.prompted:
-            return decision
-        stage = STAGE.get(decision.reason, 0)
+        outcome = _try(event, trigger, surveys, policy, site_key, facts, now)
+        if type(outcome) is Decision:
+            return outcome
+        stage = STAGE[outcome[0]]  # type: ignore[index]
         if stage > best_stage:
-            best, best_stage = decision, stage
-    return best  # type: ignore[return-value]  # at least one trigger was tried
+            best, best_stage = outcome, stage  # type: ignore[assignment]
+    # Only the reported skip gets its sentence written.
+    reason, trigger, survey_id, detail = best  # type: ignore[misc]
+    return Decision("skip", reason, detail() if callable(detail) else detail, trigger.id, survey_id)
 
 
-def _skip(reason: str, detail: str, trigger: Trigger, survey_id: int | None = None) -> Decision:
-    return Decision("skip", reason, detail, trigger.id, survey_id if survey_id is not None else trigger.survey_id)
+# (reason, trigger, survey_id, detail or a function writing it)
+_Skipped = tuple
 
 
 def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: FatiguePolicy,
-         site_key: str, facts: Facts, now: float) -> Decision:
+         site_key: str, facts: Facts, now: float) -> Decision | _Skipped:
     if event.source != "backend" and t.source != "any":
-        return _skip("source_not_allowed",
-                     f"trigger {t.id} accepts backend events only; this event came from the {event.source}", t)
+        return ("source_not_allowed", t, t.survey_id,
+                lambda: f"trigger {t.id} accepts backend events only; this event came from the {event.source}")
     if event.timestamp is not None and now - event.timestamp > t.ttl_seconds:
-        return _skip("stale_event", f"event is {human(now - event.timestamp)} old; trigger {t.id}'s prompts "
-                                    f"live {human(t.ttl_seconds)}", t)
-    if t.conditions:
+        return ("stale_event", t, t.survey_id,
+                lambda: f"event is {human(now - event.timestamp)} old; trigger {t.id}'s prompts "  # type: ignore[operator]
+                        f"live {human(t.ttl_seconds)}")
+    if t.check is not None:
         traits = facts.traits() if t.uses_traits else None
-        if not cond.evaluate(t.conditions, event.properties, traits):
-            return _skip("conditions_false",
-                         f"trigger {t.id}: {cond.explain(t.conditions, event.properties, traits)}", t)
+        if not t.check(event.properties, traits):
+            return ("conditions_false", t, t.survey_id,
+                    lambda: f"trigger {t.id}: {cond.explain(t.conditions, event.properties, traits)}")
     if t.sample_rate < 100 and not sampled_in(t.sample_rate, site_key, t.id, event.user_id):
-        return _skip("sampled_out", f"trigger {t.id} samples {t.sample_rate:g}% of users; "
-                                    "this user is not in the sample", t)
+        return ("sampled_out", t, t.survey_id,
+                lambda: f"trigger {t.id} samples {t.sample_rate:g}% of users; this user is not in the sample")
     survey_id = choose_variant(t.variants, site_key, t.id, event.user_id) if t.variants else t.survey_id
     survey = surveys.get(survey_id)
     if survey is None or survey.status != "active":
-        return _skip("survey_paused", f"survey {survey_id} is {'paused' if survey else 'gone'}", t, survey_id)
+        return ("survey_paused", t, survey_id, f"survey {survey_id} is {'paused' if survey else 'gone'}")
     transaction = None
     if t.transaction_key:
         found = transaction_of(t.transaction_key, event.properties)
@@ -205,10 +268,13 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
             transaction, value = found
             prompt_id = facts.transaction_prompt(transaction)
             if prompt_id is not None:
-                return _skip("transaction_seen", f"{t.transaction_key} {json.dumps(value)} already has "
-                                                 f"prompt {prompt_id}", t, survey_id)
-    blocked = check_all(policy, facts.history(), survey_id, survey.metric, now,
-                        survey.quota, facts.counts(survey_id) if survey.quota else None)
+                return ("transaction_seen", t, survey_id,
+                        lambda: f"{t.transaction_key} {json.dumps(value)} already has prompt {prompt_id}")
+    history = facts.history()
+    # No prompt in the history: no fatigue layer can block (each needs a past contact).
+    blocked = check(policy, history, survey_id, survey.metric, now) if history.prompts else None
+    if blocked is None and survey.quota is not None:
+        blocked = check_quota(survey.quota, facts.counts(survey_id))
     if blocked is not None:
-        return _skip(blocked.reason, blocked.detail, t, survey_id)
+        return (blocked.reason, t, survey_id, blocked.detail)
     return Decision("prompt", "prompted", f"trigger {t.id} asks survey {survey_id}", t.id, survey_id, transaction)
