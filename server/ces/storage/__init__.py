@@ -261,12 +261,12 @@ class Storage:
     # The engine's questions run inside the ingest transaction (same thread, same
     # connection), on the raw sqlite3 connection: they are the hot path of every event.
 
-    def rules_triggers(self, site_id: int, event_name: str) -> list[dict[str, Any]]:
-        """The site's active triggers for one event name (index triggers(site_id, event_name))."""
+    def rules_triggers(self, site_id: int) -> list[dict[str, Any]]:
+        """The site's active triggers, all event names (one indexed query per batch of events)."""
         cur = self.db.conn.execute(
             "select id, event_name, survey_id, conditions, source, sample_rate, variants, delay_seconds, "
-            "ttl_seconds, transaction_key, priority from triggers "
-            "where site_id = ? and event_name = ? and status = 'active'", (site_id, event_name))
+            "ttl_seconds, transaction_key, priority from triggers where site_id = ? and status = 'active'",
+            (site_id,))
         names = [d[0] for d in cur.description]
         return [decode(dict(zip(names, row))) for row in cur.fetchall()]  # type: ignore[misc]
 
@@ -306,14 +306,23 @@ class Storage:
             (site_id, transaction)).fetchone()
         return row[0] if row else None
 
-    def rules_survey_counts(self, survey_id: int, day_start: float) -> tuple[int, int, int, int]:
-        """(prompts today, answers today, prompts in total, answers in total); indexes (survey_id, created_at)."""
-        row = self.db.conn.execute(
-            "select (select count(*) from prompts where survey_id = ?1 and created_at >= ?2), "
-            "(select count(*) from answers where survey_id = ?1 and created_at >= ?2), "
-            "(select count(*) from prompts where survey_id = ?1), "
-            "(select count(*) from answers where survey_id = ?1)", (survey_id, day_start)).fetchone()
-        return row[0], row[1], row[2], row[3]
+    def rules_survey_counts(self, survey_id: int, day_start: float,
+                            which: tuple[bool, bool, bool, bool] = (True, True, True, True)) -> tuple[int, int, int, int]:
+        """(prompts today, answers today, prompts in total, answers in total); indexes (survey_id, created_at).
+
+        `which` says which of the four to count (the others are 0): a survey with a daily quota
+        only never pays for counting its whole history.
+        """
+        sql = ("select count(*) from prompts where survey_id = ? and created_at >= ?",
+               "select count(*) from answers where survey_id = ? and created_at >= ?",
+               "select count(*) from prompts where survey_id = ?",
+               "select count(*) from answers where survey_id = ?")
+        conn = self.db.conn
+        out = [0, 0, 0, 0]
+        for i, wanted in enumerate(which):
+            if wanted:
+                out[i] = conn.execute(sql[i], (survey_id, day_start) if i < 2 else (survey_id,)).fetchone()[0]
+        return out[0], out[1], out[2], out[3]
 
     def rules_record(self, db: Database, event: tuple[Any, ...], prompt: tuple[Any, ...] | None) -> None:
         """Store one decided event and, when it prompted, its prompt (inside `write()`).
