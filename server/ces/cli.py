@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+import sys
 from typing import Any
 
 import click
@@ -236,7 +237,7 @@ def export(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
                        "format": fmt}, where, ("format",))
     total = Reports(storage).count_answers(q, survey_id)
     with click.open_file(out, "w", encoding="utf-8") as fh, \
-            click.progressbar(length=total, label=f"Exporting {total} answers", file=click.get_text_stream("stderr"),
+            click.progressbar(length=total, label=f"Exporting {total} answers", file=sys.stderr,
                               show_pos=True) as bar:
         for piece in reports_module.export_lines(storage, survey, q, fmt):
             fh.write(piece)

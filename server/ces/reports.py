@@ -72,10 +72,10 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
         for score, n in counts.items():
             total[score] = total.get(score, 0) + n
 
-    names = {t["id"]: t for t in triggers}
     per_trigger: dict[int, dict[int, int]] = {}
     for trigger_id, score, n in reports.by_trigger(q, survey["id"]):
         per_trigger.setdefault(trigger_id, {})[score] = n
+    names = reports.triggers_by_id(sorted(per_trigger))
     touchpoints = []
     for trigger_id in sorted(per_trigger):
         t = names.get(trigger_id, {})

@@ -70,6 +70,9 @@ def test_report_sections_on_seeded_data(live_server: LiveServer) -> None:
     f = body["funnel"]
     assert (f["issued"], f["shown"], f["answered"], f["dismissed"], f["expired"], f["open"]) == (25, 23, 20, 2, 1, 2)
     assert f["events_matched"] == 25 and f["response_rate"] == round(100 * 20 / 23, 2)
+    # The base tables (a range off midnight) give the same funnel as the rollups.
+    base = report(live_server, "?from=2026-03-01T00:00:01Z")
+    assert base["source"] == "base" and base["funnel"] == f and base["score"] == body["score"]
     periods = body["over_time"]["periods"]
     assert [p["start"] for p in periods] == ["2026-03-02", "2026-03-09"]
     assert [p["n"] for p in periods] == [10, 10] and [p["headline"] for p in periods] == [60.0, 30.0]
@@ -105,7 +108,7 @@ def test_filters_rollup_and_base_paths_agree(live_server: LiveServer) -> None:
     assert full["score"]["n"] == len(in_week) == full["funnel"]["answered"]
     # The same range as date-times not on midnights takes the base tables; same numbers.
     base = report(live_server, "?from=2026-03-02T00:00:00Z&to=2026-03-08T23:59:59Z")
-    assert base["source"] == "base" and base["score"] == full["score"]
+    assert base["source"] == "base" and base["score"] == full["score"] and base["funnel"] == full["funnel"]
     fr = report(live_server, "?locale=fr")
     assert fr["score"]["n"] == len([r for r in rows if r["locale"] == "fr"])
     assert fr["funnel"]["events_matched"] is None  # events have no locale

@@ -131,3 +131,42 @@ def reports_rollups_webhooks(db: Database) -> None:
     db.execute("create index if not exists idx_deliveries_due on webhook_deliveries (next_attempt_at) "
                "where status = 'pending'")
     db.execute("create index if not exists idx_deliveries_webhook on webhook_deliveries (webhook_id, id)")
+
+
+_FUNNEL_ROW = ("new.survey_id, cast(coalesce(new.created_at, 0) / 86400 as integer), coalesce(new.trigger_id, 0), "
+               "coalesce(new.locale, ''), coalesce(new.variant, ''), new.status, "
+               "(new.delivered_at is not null or new.shown_at is not null or new.status in ('answered','dismissed')), "
+               "(new.shown_at is not null or new.status in ('answered','dismissed')), 1")
+_FUNNEL_UPSERT = ("insert into report_funnel_daily (survey_id, day, trigger_id, locale, variant, status, delivered, "
+                  f"shown, n) values ({_FUNNEL_ROW}) on conflict (survey_id, day, trigger_id, locale, variant, status, "
+                  "delivered, shown) do update set n = n + 1;")
+
+
+@migrations(name="0003_reports_funnel_rollup")
+def reports_funnel_rollup(db: Database) -> None:
+    # Closed prompts (answered, dismissed, expired) never change again: counted into a daily
+    # rollup by SQL triggers, in the same transaction as whatever closed them. Open prompts are
+    # few and counted live through a partial index.
+    db.execute("""create table if not exists report_funnel_daily (
+        survey_id integer not null, day integer not null, trigger_id integer not null, locale text not null,
+        variant text not null, status text not null, delivered integer not null, shown integer not null,
+        n integer not null,
+        primary key (survey_id, day, trigger_id, locale, variant, status, delivered, shown)) without rowid""")
+    db.execute("create index if not exists idx_prompts_open_survey on prompts (survey_id, created_at) "
+               "where status in ('issued','delivered','shown')")
+    db.execute("create trigger if not exists report_funnel_on_close after update of status on prompts "
+               "when new.status in ('answered','dismissed','expired') "
+               "and old.status not in ('answered','dismissed','expired') "
+               f"begin {_FUNNEL_UPSERT} end")
+    db.execute("create trigger if not exists report_funnel_on_insert after insert on prompts "
+               "when new.status in ('answered','dismissed','expired') "
+               f"begin {_FUNNEL_UPSERT} end")
+    db.execute("delete from report_funnel_daily")
+    db.execute(
+        "insert into report_funnel_daily (survey_id, day, trigger_id, locale, variant, status, delivered, shown, n) "
+        f"select {_FUNNEL_ROW.replace('new.', '').replace(', 1', '')}, count(*) from prompts "
+        "where status in ('answered','dismissed','expired') group by 1, 2, 3, 4, 5, 6, 7, 8")
+    # Events matched by a trigger: append-only, rolled up by id like the answers.
+    db.execute("""create table if not exists report_events_daily (
+        trigger_id integer not null, day integer not null, n integer not null,
+        primary key (trigger_id, day)) without rowid""")

@@ -118,7 +118,7 @@ class Reports:
                     "insert into report_answers_daily (survey_id, day, trigger_id, locale, variant, score, n) "
                     "select a.survey_id, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
                     "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
-                    "from answers a join prompts p on p.id = a.prompt_id where a.id > ? and a.id <= ? "
+                    "from answers a not indexed join prompts p on p.id = a.prompt_id where a.id > ? and a.id <= ? "
                     "group by 1, 2, 3, 4, 5, 6 "
                     "on conflict (survey_id, day, trigger_id, locale, variant, score) do update set n = n + excluded.n",
                     [last, upto])
@@ -127,7 +127,7 @@ class Reports:
                     "insert into report_props_daily (survey_id, key, day, trigger_id, kind, value, score, n) "
                     f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
                     f"{kind}, {value}, a.score, count(*) "
-                    "from answers a join prompts p on p.id = a.prompt_id join events e on e.id = p.event_row, "
+                    "from answers a not indexed join prompts p on p.id = a.prompt_id join events e on e.id = p.event_row, "
                     "json_each(e.properties) j "
                     f"where a.id > ? and a.id <= ? and json_valid(e.properties) and j.type in {SCALAR_TYPES} "
                     f"and (j.type != 'text' or length(j.value) <= {MAX_TEXT_VALUE}) "
@@ -137,6 +137,25 @@ class Reports:
                 conn.execute("insert into report_rollup_state (name, last_id) values ('answers', ?) "
                              "on conflict (name) do update set last_id = excluded.last_id", [upto])
                 added += upto - last
+
+    def refresh_events(self) -> None:
+        """Fold the events received since the last refresh into `report_events_daily`."""
+        while True:
+            with self.storage.write() as db:
+                conn = db.conn
+                row = conn.execute("select last_id from report_rollup_state where name = 'events'").fetchone()
+                last = row[0] if row else 0
+                top = conn.execute("select max(id) from events").fetchone()[0] or 0
+                if top <= last:
+                    return
+                upto = min(top, last + 4 * ROLLUP_CHUNK)
+                conn.execute(
+                    "insert into report_events_daily (trigger_id, day, n) "
+                    "select trigger_id, cast(received_at / 86400 as integer), count(*) from events not indexed "
+                    "where id > ? and id <= ? and trigger_id is not null group by 1, 2 "
+                    "on conflict (trigger_id, day) do update set n = n + excluded.n", [last, upto])
+                conn.execute("insert into report_rollup_state (name, last_id) values ('events', ?) "
+                             "on conflict (name) do update set last_id = excluded.last_id", [upto])
 
     @staticmethod
     def rollup_usable(q: ReportQuery) -> bool:
@@ -220,6 +239,8 @@ class Reports:
 
     # -- funnel -----------------------------------------------------------------------------------
     def funnel(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
+        if self.rollup_usable(q):
+            return self._funnel_rollup(q, survey_id, trigger_ids)
         params: list[Any] = []
         where = _where(q, survey_id, "p.created_at", params, answers=False)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
@@ -252,15 +273,66 @@ class Reports:
         return {"events_matched": matched, "issued": issued, "delivered": delivered, "shown": shown,
                 "answered": answered, "dismissed": dismissed, "expired": expired, "open": still_open}
 
+    def _funnel_rollup(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
+        """Closed prompts from `report_funnel_daily` (kept by SQL triggers), open ones live."""
+        def dims(params: list[Any], day_col: str) -> str:
+            sql = ""
+            if q.triggers:
+                sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
+                params.extend(q.triggers)
+            for col in ("locale", "variant"):
+                if getattr(q, col) is not None:
+                    sql += f" and {col} = ?"
+                    params.append(getattr(q, col))
+            return sql
+
+        params: list[Any] = [survey_id]
+        sql = ("select status, delivered, shown, sum(n) from report_funnel_daily where survey_id = ?"
+               + self._day_range(q, params) + dims(params, "day") + " group by status, delivered, shown")
+        counts = {"answered": 0, "dismissed": 0, "expired": 0}
+        delivered = shown = 0
+        for status, d, sh, n in self.conn.execute(sql, params):
+            counts[status] += n
+            delivered += n if d else 0
+            shown += n if sh else 0
+        oparams: list[Any] = [survey_id]
+        osql = (f"select count(*), coalesce(sum(delivered_at is not null or shown_at is not null or status = 'shown'), 0), "
+                "coalesce(sum(shown_at is not null), 0) from prompts "
+                f"where survey_id = ? and status in {OPEN}")
+        if q.start is not None:
+            osql += " and created_at >= ?"
+            oparams.append(q.start)
+        if q.end is not None:
+            osql += " and created_at < ?"
+            oparams.append(q.end)
+        osql += dims(oparams, "")
+        still_open, odelivered, oshown = self.conn.execute(osql, oparams).fetchone()
+        matched = None
+        if q.locale is None and q.variant is None:
+            self.refresh_events()
+            ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
+            matched = 0
+            if ids:
+                eparams: list[Any] = list(ids)
+                esql = f"select coalesce(sum(n), 0) from report_events_daily where trigger_id in ({','.join('?' * len(ids))})"
+                esql += self._day_range(q, eparams)
+                matched = self.conn.execute(esql, eparams).fetchone()[0]
+        issued = sum(counts.values()) + still_open
+        return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
+                "shown": shown + oshown, **counts, "open": still_open}
+
     def survey_triggers(self, survey_id: int) -> list[dict[str, Any]]:
         """Triggers asking this survey, directly or as one of their variants."""
         return [dict(zip(("id", "name", "event_name"), r)) for r in self.conn.execute(
             "select t.id, t.name, t.event_name from triggers t where t.survey_id = ?1 or exists "
             "(select 1 from json_each(case when json_valid(t.variants) then t.variants else '[]' end) v "
-            " where json_extract(v.value, '$.survey_id') = ?1) "
-            "union select t.id, t.name, t.event_name from triggers t "
-            "where t.id in (select distinct trigger_id from report_answers_daily where survey_id = ?1) "
-            "order by 1", [survey_id])]
+            " where json_extract(v.value, '$.survey_id') = ?1) order by 1", [survey_id])]
+
+    def triggers_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        return {r[0]: {"id": r[0], "name": r[1], "event_name": r[2]} for r in self.conn.execute(
+            f"select id, name, event_name from triggers where id in ({','.join('?' * len(ids))})", list(ids))}
 
     # -- lists ------------------------------------------------------------------------------------
     def comments(self, q: ReportQuery, survey_id: int) -> tuple[list[dict[str, Any]], int]:
