@@ -130,6 +130,8 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
     try:
         with storage.write() as db:
             batch = _Batch(storage, site, now)
+            next_row = storage.rules_next_event_row(db)
+            rows: list[tuple[Any, ...]] = []
             event_ids = [e.get("event_id") or uuid.uuid4().hex for e in events]
             seen = storage.rules_seen_events(site_id, [e for e, given in zip(event_ids, events)
                                                        if given.get("event_id")])
@@ -147,21 +149,24 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                                             batch.triggers_for(name), batch.surveys, batch.policy, site_key,
                                             facts, now, ordered=True)
                 prompt_id = None
-                prompt_row = None
+                row_id = next_row + len(rows)
                 if decision.prompted:
                     trigger = batch.by_id[decision.trigger_id]  # type: ignore[index]
                     prompt_id = new_key("p", 12)
-                    prompt_row = (prompt_id, site_id, user_id, decision.survey_id, decision.trigger_id,
-                                  decision.transaction, now, now + trigger.delay_seconds, now + trigger.ttl_seconds)
+                    # Inserted now: the next event of this batch must see it (open prompt, quota,
+                    # transaction). The events themselves are written in one go below.
+                    storage.rules_insert_prompt(db, (
+                        prompt_id, site_id, user_id, decision.survey_id, decision.trigger_id, decision.transaction,
+                        now, now + trigger.delay_seconds, now + trigger.ttl_seconds, row_id, decision.variant))
                     issued.append((prompt_id, user_id, now + trigger.delay_seconds))
                     batch.issued(decision.survey_id)  # type: ignore[arg-type]
-                storage.rules_record(db, (
-                    site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
-                    timestamp if timestamp is not None else now, now, source, decision.decision,
-                    decision.reason, decision.detail, decision.trigger_id, prompt_id), prompt_row)
+                rows.append((row_id, site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
+                             timestamp if timestamp is not None else now, now, source, decision.decision,
+                             decision.reason, decision.detail, decision.trigger_id, prompt_id))
                 seen[event_id] = prompt_id  # the same event_id later in this batch is a duplicate
                 results.append({"event_id": event_id, "decision": decision.decision, "reason": decision.reason,
                                 "detail": decision.detail, "prompt_id": prompt_id})
+            storage.rules_insert_events(db, rows)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -143,7 +143,7 @@ def test_sampled_out_is_sticky(live_server: LiveServer) -> None:
 def test_variants_are_sticky_per_user(live_server: LiveServer) -> None:
     csat = survey(live_server, "csat5")
     ok(live_server.admin("PATCH", "/api/v1/triggers/1", {"variants": [
-        {"survey_id": live_server.survey_id, "weight": 50}, {"survey_id": csat, "weight": 50}]}))
+        {"survey_id": live_server.survey_id, "weight": 50, "label": "ces"}, {"survey_id": csat, "weight": 50}]}))
     chosen = {}
     for i in range(60):
         r = send(live_server, f"v{i}", query="?dry_run=true")
@@ -151,8 +151,11 @@ def test_variants_are_sticky_per_user(live_server: LiveServer) -> None:
     assert {d.rsplit(" ", 1)[1] for d in chosen.values()} == {str(live_server.survey_id), str(csat)}
     for user, detail in list(chosen.items())[:10]:
         assert send(live_server, user, query="?dry_run=true")["detail"] == detail
-    prompt_id = prompted(send(live_server, "v0"))
-    assert str(live_server.services.storage.get_prompt(prompt_id)["survey_id"]) == chosen["v0"].rsplit(" ", 1)[1]
+    for user in ("v0", "v1", "v2", "v3", "v4", "v5"):
+        prompt = live_server.services.storage.get_prompt(prompted(send(live_server, user)))
+        assert str(prompt["survey_id"]) == chosen[user].rsplit(" ", 1)[1]
+        # The variant is recorded on the prompt, for the reports: its label, else the survey id.
+        assert prompt["variant"] == ("ces" if prompt["survey_id"] == live_server.survey_id else str(csat))
 
 
 def test_survey_paused(live_server: LiveServer) -> None:

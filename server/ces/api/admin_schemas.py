@@ -103,6 +103,8 @@ class SurveySchema(_Refuse):
 class VariantSchema(Schema):
     survey_id = _strict_int(required=True)
     weight = StrictNumber(required=True, validate=validate.Range(min=0, max=100))
+    # Stored on each prompt (`prompts.variant`) for the reports' variant filter; default: the survey id.
+    label = fields.String(validate=validate.Length(min=1, max=64))
 
 
 def _weights(variants: Any) -> None:

@@ -42,6 +42,7 @@ class Decision:
     trigger_id: int | None = None
     survey_id: int | None = None
     transaction: str | None = None   # the transaction's stored form, when the trigger has a key
+    variant: str | None = None       # the variant's label, when the trigger splits between surveys
 
     @property
     def prompted(self) -> bool:
@@ -69,6 +70,7 @@ class Trigger:
     transaction_key: str | None = None
     priority: int = 0
     uses_traits: bool = False
+    variant_labels: Mapping[int, str] = field(default_factory=dict, compare=False)
     check: Callable[[Any, Any], bool] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +89,8 @@ class Trigger:
             ttl_seconds=row.get("ttl_seconds") or DEFAULT_TTL,
             transaction_key=row.get("transaction_key") or None, priority=row.get("priority") or 0,
             uses_traits="traits." in json.dumps(conditions) if conditions else False,
+            variant_labels={int(v["survey_id"]): str(v.get("label") or v["survey_id"])
+                            for v in (row.get("variants") or ())},
         )
 
 
@@ -277,4 +281,5 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
         blocked = check_quota(survey.quota, facts.counts(survey_id))
     if blocked is not None:
         return (blocked.reason, t, survey_id, blocked.detail)
-    return Decision("prompt", "prompted", f"trigger {t.id} asks survey {survey_id}", t.id, survey_id, transaction)
+    return Decision("prompt", "prompted", f"trigger {t.id} asks survey {survey_id}", t.id, survey_id, transaction,
+                    (t.variant_labels.get(survey_id) or str(survey_id)) if t.variants else None)
