@@ -324,22 +324,23 @@ class Storage:
                 out[i] = conn.execute(sql[i], (survey_id, day_start) if i < 2 else (survey_id,)).fetchone()[0]
         return out[0], out[1], out[2], out[3]
 
-    def rules_record(self, db: Database, event: tuple[Any, ...], prompt: tuple[Any, ...] | None) -> None:
-        """Store one decided event and, when it prompted, its prompt (inside `write()`).
+    def rules_next_event_row(self, db: Database) -> int:
+        """The id the next event row gets (inside `write()`: nobody else inserts meanwhile)."""
+        return db.conn.execute("select coalesce(max(id), 0) + 1 from events").fetchone()[0]
 
-        event: (site_id, event_id, user_id, name, properties JSON, timestamp, received_at, source,
-        decision, reason, detail, trigger_id, prompt_id); prompt: (id, site_id, user_id, survey_id,
-        trigger_id, transaction, created_at, deliver_after, expires_at).
-        """
-        conn = db.conn
-        cur = conn.execute(
-            "insert into events (site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
-            "decision, reason, detail, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?)", event)
-        if prompt is not None:
-            conn.execute(
-                "insert into prompts (id, site_id, user_id, survey_id, trigger_id, \"transaction\", created_at, "
-                "deliver_after, expires_at, event_row, status) values (?,?,?,?,?,?,?,?,?,?,'issued')",
-                (*prompt, cur.lastrowid))
+    def rules_insert_prompt(self, db: Database, prompt: tuple[Any, ...]) -> None:
+        """prompt: (id, site_id, user_id, survey_id, trigger_id, transaction, created_at, deliver_after,
+        expires_at, event_row, variant)."""
+        db.conn.execute(
+            "insert into prompts (id, site_id, user_id, survey_id, trigger_id, \"transaction\", created_at, "
+            "deliver_after, expires_at, event_row, variant, status) values (?,?,?,?,?,?,?,?,?,?,?,'issued')", prompt)
+
+    def rules_insert_events(self, db: Database, events: list[tuple[Any, ...]]) -> None:
+        """Decided events, in one executemany: (id, site_id, event_id, user_id, name, properties JSON,
+        timestamp, received_at, source, decision, reason, detail, trigger_id, prompt_id)."""
+        db.conn.executemany(
+            "insert into events (id, site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
+            "decision, reason, detail, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", events)
 
     def user_decisions(self, site_id: int, user_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
         """The user's latest decisions, newest first, and how many there are in all."""
