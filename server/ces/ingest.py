@@ -82,7 +82,9 @@ class _Batch:
     def __init__(self, storage: Storage, site: Mapping[str, Any], now: float) -> None:
         self.storage, self.site, self.now = storage, site, now
         self.site_id: int = site["id"]
-        self.policy = site_policy(site)
+        # Read again inside the transaction: a widget's socket holds the site row it connected
+        # with, and a policy changed since then must apply to its next event.
+        self.policy = site_policy(storage.get_site(self.site_id) or site)
         self.day_start = utc_day_start(now)
         self.surveys = {s["id"]: Survey.from_row(s) for s in storage.rules_surveys(self.site_id)}
         self.triggers: dict[str, list[Trigger]] = {}

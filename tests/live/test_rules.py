@@ -338,3 +338,15 @@ def test_dry_run_answers_and_records_nothing(live_server: LiveServer) -> None:
     assert storage.one("select count(*) as n from events")["n"] == 0
     prompted(send(live_server, "u", properties={"order_id": "o"}))  # the dry run left no transaction behind
     assert ok(live_server.admin("GET", "/api/v1/users/u/decisions"))["total"] == 1
+
+
+def test_policy_change_applies_to_an_already_open_widget_socket(live_server: LiveServer) -> None:
+    ok(live_server.admin("PATCH", "/api/v1/triggers/1", {"source": "any"}))
+    tab = live_server.ws("sock")
+    tab.send({"type": "event", "name": "checkout_completed", "id": "e1"})
+    assert tab.expect("ack")["reason"] == "prompted"
+    tab.send({"type": "event", "name": "checkout_completed", "id": "e2"})
+    assert tab.expect("ack")["reason"] == "prompt_open"
+    policy(live_server, one_open=False)  # while the socket stays open
+    tab.send({"type": "event", "name": "checkout_completed", "id": "e3"})
+    assert tab.expect("ack")["reason"] == "prompted"
