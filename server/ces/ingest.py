@@ -130,7 +130,7 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
     issued: list[tuple[str, str, float]] = []  # (prompt_id, user_id, deliver_after)
     site_id, site_key = site["id"], site["site_key"]
     try:
-        with storage.write() as db:
+        with storage.write(durable=False) as db:  # decisions: no fsync on the push path
             batch = _Batch(storage, site, now)
             next_row = storage.rules_next_event_row(db)
             rows: list[tuple[Any, ...]] = []
