@@ -21,10 +21,16 @@ DEFAULTS: dict[str, Any] = {
     "WS_PING_INTERVAL": 25,
     "SQLITE_SYNCHRONOUS": "FULL",  # an acked answer must survive a power cut
     "DEMO": False,
+    "WEBHOOK_TIMEOUT": 10.0,        # seconds a receiver may take
+    "WEBHOOK_BACKOFF_BASE": 2.0,    # first retry after this many seconds, doubling
+    "WEBHOOK_BACKOFF_MAX": 3600.0,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
 }
 
 # Environment values are strings; these keys are converted to the type of their default.
-_INT_KEYS = {"PORT", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL"}
+_INT_KEYS = {"PORT", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
+             "WEBHOOK_MAX_ATTEMPTS"}
+_FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
 _BOOL_KEYS = {"DEMO"}
 
 
@@ -44,6 +50,8 @@ def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         if key in _INT_KEYS:
             out[key] = int(raw)
+        elif key in _FLOAT_KEYS:
+            out[key] = float(raw)
         elif key in _BOOL_KEYS:
             out[key] = raw.lower() in {"1", "true", "yes", "on"}
         else:

@@ -115,10 +115,10 @@ class Sender:
 
     @classmethod
     def from_config(cls, services: Services, config: Mapping[str, Any]) -> "Sender":
-        return cls(services, timeout=float(config.get("WEBHOOK_TIMEOUT", 10.0)),
-                   backoff_base=float(config.get("WEBHOOK_BACKOFF_BASE", 2.0)),
-                   backoff_max=float(config.get("WEBHOOK_BACKOFF_MAX", 3600.0)),
-                   max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", 8)))
+        return cls(services, timeout=float(config["WEBHOOK_TIMEOUT"]),
+                   backoff_base=float(config["WEBHOOK_BACKOFF_BASE"]),
+                   backoff_max=float(config["WEBHOOK_BACKOFF_MAX"]),
+                   max_attempts=int(config["WEBHOOK_MAX_ATTEMPTS"]))
 
     def backoff(self, attempts: int) -> float:
         return min(self.backoff_max, self.backoff_base * 2 ** (attempts - 1))
