@@ -14,7 +14,7 @@ from typing import Any
 from .core import drivers
 from .core.metrics import get_metric
 from .core.report_filters import FilterError, ReportQuery
-from .core.scoring import score_from_distribution
+from .core.scoring import compare, score_from_distribution
 from .storage import Storage
 from .storage.reports import EXPORT_COLUMNS, Reports
 
@@ -50,6 +50,27 @@ def iso(ts: float | None) -> str | None:
 
 def _score(metric: str, counts: dict[int, int]) -> dict[str, Any]:
     return score_from_distribution(metric, counts).as_dict()
+
+
+def _distribution(reports: Reports, survey_id: int, q: ReportQuery) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for _day, score, n in reports.by_day(q, survey_id):
+        total[score] = total.get(score, 0) + n
+    return total
+
+
+def compare_segments(storage: Storage, survey: dict[str, Any], qa: ReportQuery, qb: ReportQuery,
+                     now: float) -> dict[str, Any]:
+    """Two periods or segments side by side: each score, and b − a with its 95 % interval."""
+    metric = survey["metric"]
+    reports = Reports(storage)
+    storage.expire_due(now)
+    reports.refresh_rollups()
+    a = score_from_distribution(metric, _distribution(reports, survey["id"], qa))
+    b = score_from_distribution(metric, _distribution(reports, survey["id"], qb))
+    return {"survey_id": survey["id"], "metric": metric,
+            "a": {"filters": qa.describe(), **a.as_dict()}, "b": {"filters": qb.describe(), **b.as_dict()},
+            "difference": compare(a, b).as_dict()}
 
 
 def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: float) -> dict[str, Any]:

@@ -244,3 +244,31 @@ def test_lists_bad_input_unknown_survey_and_auth(live_server: LiveServer) -> Non
     assert status == 404 and "survey_id" in body["error"]["fields"]
     # A site's secret key is not an admin token.
     assert live_server.get(f"/api/v1/surveys/{sid}/report")[0] == 401
+
+
+def test_compare_two_periods_and_segments(live_server: LiveServer) -> None:
+    rows = [{"user": f"w1-{k}", "day": k % 5, "score": 7 if k < 18 else 2, "props": {"channel": "web"}} for k in range(20)]
+    rows += [{"user": f"w2-{k}", "day": 7 + k % 5, "score": 7 if k < 4 else 2, "props": {"channel": "chat"}}
+             for k in range(20)]
+    rows += [{"user": "dis", "day": 8, "status": "dismissed"}]
+    seed(live_server, rows)
+    status, body = live_server.admin(
+        "GET", f"/api/v1/surveys/{live_server.survey_id}/compare"
+               "?a.from=2026-03-02&a.to=2026-03-08&b.from=2026-03-09&b.to=2026-03-15")
+    assert status == 200, body
+    a, b, d = body["a"], body["b"], body["difference"]
+    assert (a["n"], a["headline"], b["n"], b["headline"]) == (20, 90.0, 20, 20.0)  # the dismissal counts nowhere
+    assert d["difference"] == -70.0 and d["significant"] is True
+    assert d["ci"]["low"] < -70.0 < d["ci"]["high"] < 0
+    # A segment against itself: no difference, not significant.
+    status, same = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/compare"
+                                            "?a.properties.channel=chat&b.properties.channel=chat")
+    assert status == 200 and same["difference"]["difference"] == 0.0 and same["difference"]["significant"] is False
+    assert same["a"]["n"] == 20
+
+
+@pytest.mark.parametrize("query,field", [("", "a"), ("?a.from=yesterday", "a.from"), ("?a.colour=red", "a.colour"),
+                                         ("?b.from=2026-03-09&b.to=2026-03-01", "b.to")])
+def test_compare_bad_input_names_the_parameter(live_server: LiveServer, query: str, field: str) -> None:
+    status, body = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/compare{query}")
+    assert status == 400 and field in body["error"]["fields"], body

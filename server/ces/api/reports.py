@@ -47,6 +47,44 @@ def survey_report(survey_id: int):
     return jsonify(reports.build_report(services.storage, survey, q, services.now()))
 
 
+def _side_args(side: str) -> list[tuple[str, str]]:
+    """Shared filters plus the side's own (`a.from=…`), the side's winning; other prefixes refused."""
+    shared, own = [], []
+    for name, raw in request.args.items(multi=True):
+        prefix, dot, rest = name.partition(".")
+        if dot and prefix in ("a", "b"):
+            if prefix == side:
+                own.append((rest, raw))
+        else:
+            shared.append((name, raw))
+    own_names = {n for n, _ in own}
+    return [(n, v) for n, v in shared if n not in own_names] + own
+
+
+def _side_query(side: str) -> ReportQuery:
+    try:
+        return parse(_side_args(side))
+    except FilterError as err:
+        # Name the parameter as the caller wrote it: with its side's prefix when it had one.
+        prefixed = f"{side}.{err.field}" if f"{side}.{err.field}" in request.args else err.field
+        raise ApiError(400, "validation_error", f"Invalid parameter {prefixed}: {err.message}",
+                       {prefixed: [err.message]}) from None
+
+
+@bp.get("/surveys/<int:survey_id>/compare")
+def survey_compare(survey_id: int):
+    """Two periods or segments: `a.from=…&a.to=…&b.from=…&b.to=…`, any report filter on either side
+    (`b.properties.channel=chat`) or on both (unprefixed)."""
+    current_admin()
+    survey = _survey(survey_id)
+    if not any(k.startswith(("a.", "b.")) for k in request.args):
+        raise ApiError(400, "validation_error", "Give at least one 'a.' or 'b.' filter to compare.",
+                       {"a": ["No filter for either side."]})
+    qa, qb = _side_query("a"), _side_query("b")
+    services = _services()
+    return jsonify(reports.compare_segments(services.storage, survey, qa, qb, services.now()))
+
+
 @bp.get("/surveys/<int:survey_id>/comments")
 def survey_comments(survey_id: int):
     current_admin()
