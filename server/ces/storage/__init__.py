@@ -210,7 +210,7 @@ class Storage:
             "and deliver_after <= ? and expires_at > ? order by created_at", [site_id, user_id, now, now])
 
     def expire_due(self, now: float) -> int:
-        with self.write() as db:
+        with self.write(durable=False) as db:  # derived from expires_at: recomputable
             cur = db.execute(
                 "update prompts set status = 'expired', closed_at = expires_at "
                 "where status in ('issued','delivered','shown') and expires_at <= ?", [now])

@@ -106,7 +106,7 @@ class Reports:
         """Fold the answers added since the last refresh into the rollups; how many were added."""
         added = 0
         while True:
-            with self.storage.write() as db:
+            with self.storage.write(durable=False) as db:
                 conn = db.conn
                 row = conn.execute("select last_id from report_rollup_state where name = 'answers'").fetchone()
                 last = row[0] if row else 0
@@ -141,7 +141,7 @@ class Reports:
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
         while True:
-            with self.storage.write() as db:
+            with self.storage.write(durable=False) as db:
                 conn = db.conn
                 row = conn.execute("select last_id from report_rollup_state where name = 'events'").fetchone()
                 last = row[0] if row else 0
