@@ -47,6 +47,12 @@ def test_stale_event_is_older_than_the_trigger_ttl() -> None:
     assert run(ev(timestamp=NOW - 3600), t(ttl_seconds=3600)).reason == "prompted"
 
 
+def test_a_user_cap_of_zero_asks_nobody_not_even_a_user_never_asked() -> None:
+    policy = FatiguePolicy(recontact_wait=None, survey_wait=None, max_prompts=0, max_prompts_window=DAY)
+    d = run(ev(), t(), policy=policy)
+    assert (d.decision, d.reason) == ("skip", "user_cap")
+
+
 def test_conditions_with_traits_asked_lazily() -> None:
     class Counting(StaticFacts):
         asked = 0
@@ -153,7 +159,7 @@ from ces.core import conditions as cond_module  # noqa: E402
 from ces.core.decision import compile_conditions  # noqa: E402
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5, allow_nan=False),
-                     st.sampled_from(["a", "b", "ab", ""]))
+                     st.sampled_from(["a", "b", "ab", "", float("inf"), float("-inf"), float("nan"), 2**70]))
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=3),
                     st.dictionaries(st.sampled_from(["a", "b"]), _scalars, max_size=2))
 _fields = st.sampled_from(["properties.a", "properties.b", "properties.c.a", "properties.a.b", "traits.a",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ces.core.sampling import bucket, choose_variant, sampled_in
+from ces.core.sampling import bucket, choose_variant, sampled_in, user_bucket
 
 USERS = [f"user-{i}" for i in range(10_000)]
 SITE = "site_pk_123"
@@ -166,6 +166,14 @@ def test_bad_variants_raise(variants):
 def test_sampling_is_a_pure_function(site, user, trigger, rate):
     assert sampled_in(rate, site, trigger, user) == sampled_in(rate, site, trigger, user)
     assert sampled_in(rate, site, trigger, user) == (bucket("ces.sample.v1", site, str(trigger), user) < rate)
+
+
+@given(st.sampled_from(["ces.sample.v1", "ces.variant.v1"]), st.text(max_size=30), st.integers(0, 10**9),
+       st.text(max_size=30))
+def test_user_bucket_is_bucket_with_the_trigger_part_hashed_once(salt, site, trigger, user):
+    # Twice: the second call copies the cached prefix state, which must not have been changed.
+    assert user_bucket(salt, site, trigger, user) == bucket(salt, site, str(trigger), user)
+    assert user_bucket(salt, site, trigger, user + "x") == bucket(salt, site, str(trigger), user + "x")
 
 
 @given(st.lists(st.integers(0, 10), min_size=1, max_size=6), st.text(max_size=20))

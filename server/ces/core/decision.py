@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring_ascii as _json_str
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Protocol, Sequence
 
 from . import conditions as cond
 from .durations import human
@@ -34,8 +34,10 @@ STAGE: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
+    """The engine's answer. A NamedTuple, not a frozen dataclass: one is made per event, and
+    building a frozen dataclass costs four times as much (it sets each field through
+    object.__setattr__)."""
     decision: str            # "prompt" or "skip"
     reason: str              # machine-readable, see docs/decisions.md
     detail: str
@@ -153,8 +155,9 @@ def compile_conditions(tree: Mapping[str, Any]) -> Callable[[Any, Any], bool]:
     """`conditions.evaluate(tree, properties, traits)` as a function built once per trigger.
 
     Same semantics by construction: each leaf is `conditions._eval_leaf` on the value that
-    `conditions.resolve` would find; only the walk down the tree and the common lookup (one
-    name in a dict) are done ahead of time. tests/unit/test_engine.py checks the two agree.
+    `conditions.resolve` would find (`conditions.compile_leaf` gives it a fast path for plain
+    JSON values); only the walk down the tree and the common lookup (one name in a dict) are
+    done ahead of time. tests/unit/test_engine.py checks the two agree.
     """
     if not tree:
         return lambda properties, traits: True
@@ -163,14 +166,28 @@ def compile_conditions(tree: Mapping[str, Any]) -> Callable[[Any, Any], bool]:
 
 def _compile_node(node: Mapping[str, Any]) -> Callable[[Any, Any], bool]:
     if "all" in node:
-        kids = [_compile_node(c) for c in node["all"]]
-        return lambda p, t: all(k(p, t) for k in kids)
+        return _group([_compile_node(c) for c in node["all"]], want=False)
     if "any" in node:
-        kids = [_compile_node(c) for c in node["any"]]
-        return lambda p, t: any(k(p, t) for k in kids)
+        return _group([_compile_node(c) for c in node["any"]], want=True)
     get = _getter(node["field"])
-    leaf = cond._eval_leaf
-    return lambda p, t: leaf(node, get(p, t))
+    leaf = cond.compile_leaf(node)
+    return lambda p, t: leaf(get(p, t))
+
+
+def _group(kids: list[Callable[[Any, Any], bool]], want: bool) -> Callable[[Any, Any], bool]:
+    """all() (want=False: stop at the first false) or any() (want=True: stop at the first true)."""
+    if len(kids) == 1:
+        return kids[0]
+    if len(kids) == 2:  # the common case, without a loop
+        a, b = kids
+        return (lambda p, t: a(p, t) or b(p, t)) if want else (lambda p, t: a(p, t) and b(p, t))
+
+    def group(p: Any, t: Any) -> bool:
+        for kid in kids:
+            if bool(kid(p, t)) is want:
+                return want
+        return not want
+    return group
 
 
 def _getter(field_path: str) -> Callable[[Any, Any], Any]:
@@ -274,9 +291,7 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
             if prompt_id is not None:
                 return ("transaction_seen", t, survey_id,
                         lambda: f"{t.transaction_key} {json.dumps(value)} already has prompt {prompt_id}")
-    history = facts.history()
-    # No prompt in the history: no fatigue layer can block (each needs a past contact).
-    blocked = check(policy, history, survey_id, survey.metric, now) if history.prompts else None
+    blocked = check(policy, facts.history(), survey_id, survey.metric, now)
     if blocked is None and survey.quota is not None:
         blocked = check_quota(survey.quota, facts.counts(survey_id))
     if blocked is not None:

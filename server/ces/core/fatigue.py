@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 DAY = 86_400
 
@@ -85,8 +85,8 @@ def metric_type(metric: str) -> str:
 
 # --------------------------------------------------------------------------- data
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(NamedTuple):
+    """Why a user is not asked (a NamedTuple: cheap to make on the decision path)."""
     reason: str
     detail: str
 
@@ -195,32 +195,48 @@ def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metr
           now: float) -> Skip | None:
     """Why this user must not be asked `survey_id` now, or None if they may be."""
     prompts = history.prompts
+    if not prompts:  # only a cap of 0 blocks a user never asked
+        return _check_cap(policy, (), now) if policy.max_prompts == 0 else None
     if policy.one_open:
         skip = _check_open(prompts)
         if skip:
             return skip
-    contacts = [(t, p) for p in prompts if (t := contact_time(policy, p)) is not None]
-    # Latest first; a contact in the future (clock skew) counts as now.
-    contacts = sorted(((min(t, now), p) for t, p in contacts), key=lambda c: c[0], reverse=True)
+    contacts = []
+    for p in prompts:
+        t = contact_time(policy, p)
+        if t is not None:
+            contacts.append((t if t < now else now, p))  # a contact in the future (clock skew) is now
+    if len(contacts) > 1:
+        contacts.sort(key=_first_item, reverse=True)  # latest first; stable, as sorted() was
 
     skip = _check_cap(policy, contacts, now)
     if skip:
         return skip
     kind = metric_type(metric)
-    layers = (
-        (RECONTACT_WAIT, policy.recontact_wait, lambda p: True, "last prompt"),
-        (TYPE_WAIT, policy.type_wait, lambda p: metric_type(p.metric) == kind, f"last {kind} prompt"),
-        (SURVEY_WAIT, policy.survey_wait, lambda p: p.survey_id == survey_id, f"survey {survey_id} last"),
-    )
-    for reason, wait, matches, subject in layers:
+    # (reason, wait, which past prompts count); the sentence is only written for a skip.
+    layers = ((RECONTACT_WAIT, policy.recontact_wait, None), (TYPE_WAIT, policy.type_wait, kind),
+              (SURVEY_WAIT, policy.survey_wait, survey_id))
+    for reason, wait, scope in layers:
         if wait is None:
             continue
-        latest = next(((t, p) for t, p in contacts if matches(p)), None)
-        if latest and now - latest[0] < wait:
-            t, p = latest
-            verb = _contact_verb(p)
-            return Skip(reason, f"{subject} {verb} {_ago(now - t)}, wait is {_span(wait)}")
+        for t, p in contacts:
+            if reason == RECONTACT_WAIT or (p.survey_id == scope if reason == SURVEY_WAIT
+                                            else metric_type(p.metric) == scope):
+                if now - t < wait:
+                    return Skip(reason, f"{_subject(reason, scope)} {_contact_verb(p)} {_ago(now - t)}, "
+                                        f"wait is {_span(wait)}")
+                break  # only the latest matching contact counts
     return None
+
+
+def _first_item(pair: tuple[float, Any]) -> float:
+    return pair[0]
+
+
+def _subject(reason: str, scope: Any) -> str:
+    if reason == RECONTACT_WAIT:
+        return "last prompt"
+    return f"last {scope} prompt" if reason == TYPE_WAIT else f"survey {scope} last"
 
 
 def check_quota(quota: SurveyQuota, counts: SurveyCounts) -> Skip | None:
@@ -259,10 +275,12 @@ def utc_day_start(now: float) -> float:
 
 
 def _check_open(prompts: Sequence[PastPrompt]) -> Skip | None:
-    open_prompts = [p for p in prompts if p.is_open]
-    if not open_prompts:
+    p = None  # the latest open prompt (the first of equals)
+    for prompt in prompts:
+        if prompt.status in OPEN_STATUSES and (p is None or prompt.created_at > p.created_at):
+            p = prompt
+    if p is None:
         return None
-    p = max(open_prompts, key=lambda p: p.created_at)
     name = f"prompt {p.prompt_id} " if p.prompt_id else "a prompt "
     return Skip(PROMPT_OPEN, f"{name}for survey {p.survey_id} is still open ({p.status})")
 
