@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from ces.core.report_filters import parse  # noqa: E402
 from ces.reports import build_report, export_lines  # noqa: E402
 from ces.storage import Storage  # noqa: E402
+from ces.storage.reports import Reports  # noqa: E402
 
 DAY = 86400
 YEAR_START = 1_735_689_600.0  # 2025-01-01T00:00:00Z
@@ -84,6 +85,7 @@ def seed(path: str, answers: int) -> tuple[Storage, int]:
         conn.executemany("insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
                          "values (?,?,?,?,?,?,?)", answer_rows)
         conn.execute("commit")
+    Reports(storage).rebuild_funnel_rollup()  # prompts were inserted already closed
     conn.execute("analyze")
     return storage, survey["id"]
 
@@ -137,7 +139,6 @@ def main() -> None:
 
     t = time.perf_counter()
     storage.expire_due(now)
-    from ces.storage.reports import Reports
     Reports(storage).refresh_rollups()
     rollup_s = time.perf_counter() - t
 

@@ -4,11 +4,13 @@ A batch is decided and recorded in one immediate transaction (`storage.write()`)
 processes or threads can never both see "no open prompt" for the same user, or "49 prompts
 today" for a quota of 50, and both ask. Prompts are pushed to sockets only after the commit.
 
-The rules themselves are pure (`core/decision.py`); `_StorageFacts` answers their questions
-with indexed queries on the transaction's own connection, so a prompt created earlier in the
-same batch counts for the next event. Triggers, surveys and the site's policy are read once per
-batch, never cached across requests: a changed trigger applies from the next request on, in
-every process.
+The rules themselves are pure (`core/decision.py`); `_Batch` answers their questions from a
+few indexed queries made up front on the transaction's own connection (the histories of the
+batch's users, the transactions its events name, the quota counts), and adds each prompt it
+issues to them, so a prompt issued earlier in the batch counts for the next event. Prompts and
+events are written with one `executemany` each. Triggers, surveys and the site's policy are read
+on every batch (compiled once while unchanged, `rules_cache.py`): a changed trigger applies from
+the next request on, in every process.
 """
 from __future__ import annotations
 
@@ -16,10 +18,8 @@ import json
 import uuid
 from typing import Any, Mapping, Sequence
 
-from .core.decision import Decision, Event, Survey, Trigger, decide, order
-from .core.fatigue import (
-    CLOSED_STATUSES, FatiguePolicy, PastPrompt, SurveyCounts, UserHistory, policy_from_dict, utc_day_start,
-)
+from .core.decision import Decision, Event, Trigger, decide, transaction_of
+from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory, utc_day_start
 from .delivery import push_prompt
 from .services import Services
 from .storage import Storage, new_key
@@ -29,79 +29,79 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def site_policy(site: Mapping[str, Any]) -> FatiguePolicy:
-    """The site's fatigue policy: `settings["fatigue"]` over FatiguePolicy()'s defaults."""
-    settings = site.get("settings") or {}
-    if isinstance(settings, str):
-        settings = json.loads(settings)
-    try:
-        return policy_from_dict(settings.get("fatigue") or {})
-    except ValueError:  # only valid policies are stored (PUT /sites/<id>/fatigue validates)
-        return FatiguePolicy()
-
-
 class _StorageFacts:
-    """The engine's questions about one user, asked of the database only when needed."""
+    """The engine's questions about one user, answered from the batch (traits: asked lazily)."""
 
-    __slots__ = ("storage", "site_id", "user_id", "policy", "now", "batch", "_traits", "_history")
+    __slots__ = ("batch", "user_id", "_traits")
 
     def __init__(self, batch: "_Batch", user_id: str) -> None:
-        self.storage, self.site_id, self.user_id = batch.storage, batch.site_id, user_id
-        self.policy, self.now, self.batch = batch.policy, batch.now, batch
+        self.batch, self.user_id = batch, user_id
         self._traits: Mapping[str, Any] | None = None
-        self._history: UserHistory | None = None
 
     def traits(self) -> Mapping[str, Any]:
         if self._traits is None:
-            self._traits = self.storage.traits(self.site_id, self.user_id)
+            self._traits = self.batch.storage.traits(self.batch.site_id, self.user_id)
         return self._traits
 
     def history(self) -> UserHistory:
-        if self._history is None:
-            lookback = self.policy.lookback()
-            since = None if lookback is None else self.now - lookback
-            prompts = []
-            for pid, survey_id, metric, status, created, shown, closed, expires in \
-                    self.storage.rules_user_prompts(self.site_id, self.user_id, since):
-                if status not in CLOSED_STATUSES and expires is not None and expires <= self.now:
-                    status, closed = "expired", expires  # past its expiry, not yet swept
-                prompts.append(PastPrompt(survey_id, metric, status, created, shown, closed, pid))
-            self._history = UserHistory(tuple(prompts))
-        return self._history
+        return UserHistory(tuple(self.batch.histories.get(self.user_id, ())))
 
     def counts(self, survey_id: int) -> SurveyCounts:
         return SurveyCounts(*self.batch.counts(survey_id))
 
     def transaction_prompt(self, transaction: str) -> str | None:
-        return self.storage.rules_transaction_prompt(self.site_id, transaction)
+        return self.batch.transactions.get(transaction)
 
 
 class _Batch:
-    """Per-batch state: the site's surveys, policy and triggers by event name."""
+    """Per-batch state: the site's rules (as stored now), and what the engine will ask about the
+    batch's users, read in a few queries up front and kept current as the batch issues prompts.
 
-    def __init__(self, storage: Storage, site: Mapping[str, Any], now: float) -> None:
-        self.storage, self.site, self.now = storage, site, now
+    The batch holds the write lock from the first read to the commit, so nobody else adds
+    prompts or answers meanwhile: what was read plus what this batch issued is the truth.
+    """
+
+    def __init__(self, services: Services, site: Mapping[str, Any], now: float) -> None:
+        self.storage, self.site, self.now = services.storage, site, now
         self.site_id: int = site["id"]
-        # Read again inside the transaction: a widget's socket holds the site row it connected
-        # with, and a policy changed since then must apply to its next event.
-        self.policy = site_policy(storage.get_site(self.site_id) or site)
+        # Read inside the transaction, never kept from the site row a widget's socket holds:
+        # a trigger or policy changed by any process applies to the next batch.
+        rules = services.rules.rules(self.storage, self.site_id)
+        self.policy, self.surveys, self.triggers, self.by_id = rules.policy, rules.surveys, rules.triggers, rules.by_id
         self.day_start = utc_day_start(now)
-        self.surveys = {s["id"]: Survey.from_row(s) for s in storage.rules_surveys(self.site_id)}
-        self.triggers: dict[str, list[Trigger]] = {}
-        self.by_id: dict[int, Trigger] = {}
-        for row in storage.rules_triggers(self.site_id):
-            trigger = Trigger.from_row(row)
-            self.triggers.setdefault(trigger.event_name, []).append(trigger)
-            self.by_id[trigger.id] = trigger
-        for name, found in self.triggers.items():
-            self.triggers[name] = order(found)
-
-        # A survey's quota counts, read once per batch: the batch holds the write lock, so
-        # nobody else adds prompts or answers meanwhile, and its own prompts are added below.
-        self._counts: dict[int, list[int]] = {}
+        self._counts: dict[int, list[int]] = {}      # survey -> quota counts, read when first asked
+        self._issued: dict[int, int] = {}            # survey -> prompts issued by this batch
+        self.histories: dict[str, list[PastPrompt]] = {}
+        self.transactions: dict[str, str] = {}       # stored transaction form -> its prompt id
+        self.prompts: list[tuple[Any, ...]] = []     # rows for rules_insert_prompts, at the end
 
     def triggers_for(self, name: str) -> list[Trigger]:
         return self.triggers.get(name, [])
+
+    def preload(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """The prompt histories and transactions the engine may ask about, in one query each."""
+        users: set[str] = set()
+        transactions: set[str] = set()
+        for event in events:
+            triggers = self.triggers.get(event["name"])
+            if not triggers:
+                continue  # no_trigger: nothing is asked about this user
+            users.add(event["user_id"])
+            for trigger in triggers:
+                if trigger.transaction_key:
+                    found = transaction_of(trigger.transaction_key, event.get("properties") or {})
+                    if found is not None:
+                        transactions.add(found[0])
+        lookback = self.policy.lookback()
+        since = None if lookback is None else self.now - lookback
+        now = self.now
+        for user_id, pid, survey_id, metric, status, created, shown, closed, expires in \
+                self.storage.rules_users_prompts(self.site_id, users, since):
+            if status not in CLOSED_STATUSES and expires is not None and expires <= now:
+                status, closed = "expired", expires  # past its expiry, not yet swept
+            self.histories.setdefault(user_id, []).append(
+                PastPrompt(survey_id, metric, status, created, shown, closed, pid))
+        self.transactions = self.storage.rules_transaction_prompts(self.site_id, transactions)
 
     def counts(self, survey_id: int) -> list[int]:
         found = self._counts.get(survey_id)
@@ -111,14 +111,30 @@ class _Batch:
                 q.max_prompts_per_day is not None, q.max_answers_per_day is not None,
                 q.max_prompts_total is not None, q.max_answers_total is not None)
             found = list(self.storage.rules_survey_counts(survey_id, self.day_start, which))
+            mine = self._issued.get(survey_id, 0)  # issued by this batch, not inserted yet
+            found[0] += mine
+            found[2] += mine
             self._counts[survey_id] = found
         return found
 
-    def issued(self, survey_id: int) -> None:
+    def issue(self, decision: Decision, user_id: str, row_id: int) -> tuple[str, float]:
+        """Record a prompt the engine decided on; the next event of the batch sees it."""
+        trigger = self.by_id[decision.trigger_id]  # type: ignore[index]
+        survey_id: int = decision.survey_id  # type: ignore[assignment]
+        prompt_id = new_key("p", 12)
+        now = self.now
+        self.prompts.append((prompt_id, self.site_id, user_id, survey_id, trigger.id, decision.transaction,
+                             now, now + trigger.delay_seconds, now + trigger.ttl_seconds, row_id, decision.variant))
+        self.histories.setdefault(user_id, []).append(
+            PastPrompt(survey_id, self.surveys[survey_id].metric, "issued", now, None, None, prompt_id))
+        if decision.transaction is not None:
+            self.transactions[decision.transaction] = prompt_id
+        self._issued[survey_id] = self._issued.get(survey_id, 0) + 1
         found = self._counts.get(survey_id)
         if found is not None:
             found[0] += 1  # prompts today
             found[2] += 1  # prompts in total
+        return prompt_id, now + trigger.delay_seconds
 
 
 def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
@@ -131,12 +147,13 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
     site_id, site_key = site["id"], site["site_key"]
     try:
         with storage.write(durable=False) as db:  # decisions: no fsync on the push path
-            batch = _Batch(storage, site, now)
+            batch = _Batch(services, site, now)
             next_row = storage.rules_next_event_row(db)
             rows: list[tuple[Any, ...]] = []
             event_ids = [e.get("event_id") or uuid.uuid4().hex for e in events]
             seen = storage.rules_seen_events(site_id, [e for e, given in zip(event_ids, events)
                                                        if given.get("event_id")])
+            batch.preload(events)
             for event, event_id in zip(events, event_ids):
                 if event_id in seen:
                     results.append({"event_id": event_id, "decision": "skip", "reason": "duplicate_event",
@@ -146,28 +163,21 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 name, user_id = event["name"], event["user_id"]
                 properties = event.get("properties") or {}
                 timestamp = event.get("timestamp")
-                facts = _StorageFacts(batch, user_id)
                 decision: Decision = decide(Event(name, user_id, properties, source, timestamp),
                                             batch.triggers_for(name), batch.surveys, batch.policy, site_key,
-                                            facts, now, ordered=True)
+                                            _StorageFacts(batch, user_id), now, ordered=True)
                 prompt_id = None
                 row_id = next_row + len(rows)
                 if decision.prompted:
-                    trigger = batch.by_id[decision.trigger_id]  # type: ignore[index]
-                    prompt_id = new_key("p", 12)
-                    # Inserted now: the next event of this batch must see it (open prompt, quota,
-                    # transaction). The events themselves are written in one go below.
-                    storage.rules_insert_prompt(db, (
-                        prompt_id, site_id, user_id, decision.survey_id, decision.trigger_id, decision.transaction,
-                        now, now + trigger.delay_seconds, now + trigger.ttl_seconds, row_id, decision.variant))
-                    issued.append((prompt_id, user_id, now + trigger.delay_seconds))
-                    batch.issued(decision.survey_id)  # type: ignore[arg-type]
+                    prompt_id, deliver_after = batch.issue(decision, user_id, row_id)
+                    issued.append((prompt_id, user_id, deliver_after))
                 rows.append((row_id, site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
                              timestamp if timestamp is not None else now, now, source, decision.decision,
                              decision.reason, decision.detail, decision.trigger_id, prompt_id))
                 seen[event_id] = prompt_id  # the same event_id later in this batch is a duplicate
                 results.append({"event_id": event_id, "decision": decision.decision, "reason": decision.reason,
                                 "detail": decision.detail, "prompt_id": prompt_id})
+            storage.rules_insert_prompts(db, batch.prompts)
             storage.rules_insert_events(db, rows)
             if dry_run:
                 raise _DryRun

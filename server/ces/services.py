@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from .hub import Hub
+from .rules_cache import RulesCache
 from .storage import Storage
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ class Services:
     # Injected so tests can move time forward (recontact waits are days long).
     clock: Callable[[], float] = time.time
     scheduler: "Scheduler | None" = None
+    rules: RulesCache = field(default_factory=RulesCache)
 
     def now(self) -> float:
         return self.clock()

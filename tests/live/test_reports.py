@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ces.core.scoring import score as pure_score
+from ces.storage.reports import Reports
 from ces.testing import LiveServer
 
 DAY = 86400
@@ -44,6 +45,7 @@ def seed(server: LiveServer, rows: list[dict]) -> None:
                 db.execute("insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
                            "values (?,?,?,?,?,?,?)", [pid, server.site["id"], server.survey_id, r["user"], r["score"],
                                                       r.get("comment"), t + 10])
+    Reports(storage).rebuild_funnel_rollup()  # prompts were inserted already closed
 
 
 def report(server: LiveServer, query: str = "") -> dict:

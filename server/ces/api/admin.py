@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from ..core.fatigue import FatiguePolicy, SurveyQuota
-from ..ingest import site_policy
+from ..rules_cache import policy_from_settings
 from ..storage import Storage
 from .admin_schemas import (
     DecisionsQuerySchema, FatiguePolicySchema, ListQuerySchema, SurveySchema, TriggerListQuerySchema, TriggerSchema,
@@ -284,7 +284,7 @@ def site_json(row: dict[str, Any]) -> dict[str, Any]:
     """A site without its secret key (which only `ces site create` prints)."""
     return {"id": row["id"], "name": row["name"], "site_key": row["site_key"],
             "identity_verification": bool(row["identity_verification"]),
-            "fatigue": site_policy(row).as_dict(), "created_at": iso(row.get("created_at"))}
+            "fatigue": policy_from_settings(row.get("settings")).as_dict(), "created_at": iso(row.get("created_at"))}
 
 
 @bp.get("/sites")
@@ -307,7 +307,7 @@ def get_site(site_id: int):
 
 @bp.get("/sites/<int:site_id>/fatigue")
 def get_fatigue(site_id: int):
-    return jsonify(site_policy(_site_or_404(site_id)).as_dict())
+    return jsonify(policy_from_settings(_site_or_404(site_id).get("settings")).as_dict())
 
 
 @bp.put("/sites/<int:site_id>/fatigue")

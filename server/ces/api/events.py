@@ -8,17 +8,13 @@ from flask import Blueprint, current_app, jsonify, request
 from ..ingest import ingest
 from .auth import current_site
 from .body import json_object
-from .schemas import DryRunSchema, EventBatchSchema, EventSchema, IdentifyBatchSchema, IdentifySchema
+from .schemas import DryRunSchema, IdentifyBatchSchema, IdentifySchema, load_events
 
 bp = Blueprint("events", __name__, url_prefix="/api/v1")
 
 
 def _events_from_body() -> list[dict[str, Any]]:
-    body = json_object()
-    if "events" in body:
-        events = EventBatchSchema().load(body)["events"]
-    else:
-        events = [EventSchema().load(body)]
+    events = load_events(json_object())
     for event in events:
         if event["timestamp"] is not None:
             event["timestamp"] = event["timestamp"].timestamp()

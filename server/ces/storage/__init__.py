@@ -17,7 +17,8 @@ from typing import Any, Iterable, Iterator
 
 from sqlite_utils import Database
 
-from .migrations import migrations
+from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
+from .migrations import OPEN_PROMPT, migrations
 
 JSON_COLUMNS = {"settings", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits"}
 OPEN_STATUSES = ("issued", "delivered", "shown")
@@ -45,6 +46,7 @@ class Storage:
         self.synchronous = synchronous
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._checkpointer = Checkpointer(path)
 
     # -- connections -----------------------------------------------------------------
     @property
@@ -56,6 +58,7 @@ class Storage:
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             db = Database(conn)
             self._local.db = db
         return db
@@ -90,6 +93,7 @@ class Storage:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        self._checkpointer.wrote()
 
     def one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
         for row in self.db.query(sql, list(params)):
@@ -212,8 +216,8 @@ class Storage:
     def expire_due(self, now: float) -> int:
         with self.write(durable=False) as db:  # derived from expires_at: recomputable
             cur = db.execute(
-                "update prompts set status = 'expired', closed_at = expires_at "
-                "where status in ('issued','delivered','shown') and expires_at <= ?", [now])
+                f"update prompts set status = 'expired', closed_at = expires_at where {OPEN_PROMPT} "
+                "and expires_at <= ?", [now])
             return cur.rowcount
 
     def mark_delivered(self, prompt_ids: list[str], now: float) -> None:
@@ -268,18 +272,20 @@ class Storage:
     # The engine's questions run inside the ingest transaction (same thread, same
     # connection), on the raw sqlite3 connection: they are the hot path of every event.
 
-    def rules_triggers(self, site_id: int) -> list[dict[str, Any]]:
-        """The site's active triggers, all event names (one indexed query per batch of events)."""
-        cur = self.db.conn.execute(
-            "select id, event_name, survey_id, conditions, source, sample_rate, variants, delay_seconds, "
-            "ttl_seconds, transaction_key, priority from triggers where site_id = ? and status = 'active'",
-            (site_id,))
-        names = [d[0] for d in cur.description]
-        return [decode(dict(zip(names, row))) for row in cur.fetchall()]  # type: ignore[misc]
+    RULES_TRIGGER_COLUMNS = ("id", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
+                             "delay_seconds", "ttl_seconds", "transaction_key", "priority")
+    RULES_SURVEY_COLUMNS = ("id", "metric", "status", "quota")
 
-    def rules_surveys(self, site_id: int) -> list[dict[str, Any]]:
-        cur = self.db.conn.execute("select id, metric, status, quota from surveys where site_id = ?", (site_id,))
-        return [decode({"id": r[0], "metric": r[1], "status": r[2], "quota": r[3]}) for r in cur.fetchall()]  # type: ignore[misc]
+    def rules_rows(self, site_id: int) -> tuple[str | None, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The site's raw rule rows: (settings JSON, active triggers, surveys), columns as in
+        RULES_*_COLUMNS, ordered by id. Undecoded: the engine's cache compares them as they are."""
+        conn = self.db.conn
+        row = conn.execute("select settings from sites where id = ?", (site_id,)).fetchone()
+        triggers = conn.execute(f"select {', '.join(self.RULES_TRIGGER_COLUMNS)} from triggers "
+                                "where site_id = ? and status = 'active' order by id", (site_id,)).fetchall()
+        surveys = conn.execute(f"select {', '.join(self.RULES_SURVEY_COLUMNS)} from surveys where site_id = ? "
+                               "order by id", (site_id,)).fetchall()
+        return (row[0] if row else None), triggers, surveys
 
     def rules_seen_events(self, site_id: int, event_ids: list[str]) -> dict[str, str | None]:
         """event_id -> prompt_id for the ids already received on the site."""
@@ -294,24 +300,42 @@ class Storage:
                 seen[event_id] = prompt_id
         return seen
 
-    def rules_user_prompts(self, site_id: int, user_id: str, since: float | None) -> list[tuple[Any, ...]]:
-        """The user's open prompts, and the closed ones closed at or after `since` (None: open only).
+    def rules_users_prompts(self, site_id: int, user_ids: Iterable[str],
+                            since: float | None) -> list[tuple[Any, ...]]:
+        """These users' open prompts, and their closed ones closed at or after `since` (None: open only).
 
-        (id, survey_id, metric, status, created_at, shown_at, closed_at, expires_at). A closed
-        prompt's contact time is never after its closed_at, so `closed_at >= since` loses nothing.
-        Index prompts(site_id, user_id, status).
+        (user_id, id, survey_id, metric, status, created_at, shown_at, closed_at, expires_at). A
+        closed prompt's contact time is never after its closed_at, so `closed_at >= since` loses
+        nothing. Index prompts(site_id, user_id, status), one query per 500 users.
         """
-        return self.db.conn.execute(
-            "select p.id, p.survey_id, s.metric, p.status, p.created_at, p.shown_at, p.closed_at, p.expires_at "
-            "from prompts p join surveys s on s.id = p.survey_id where p.site_id = ? and p.user_id = ? "
-            "and (p.status in ('issued','delivered','shown') or p.closed_at >= ?)",
-            (site_id, user_id, float("inf") if since is None else since)).fetchall()
+        users = list(user_ids)
+        rows: list[tuple[Any, ...]] = []
+        conn = self.db.conn
+        for i in range(0, len(users), 500):
+            chunk = users[i:i + 500]
+            rows += conn.execute(
+                "select p.user_id, p.id, p.survey_id, s.metric, p.status, p.created_at, p.shown_at, p.closed_at, "
+                "p.expires_at from prompts p join surveys s on s.id = p.survey_id "
+                f"where p.site_id = ? and p.user_id in ({','.join('?' * len(chunk))}) "
+                "and (p.status in ('issued','delivered','shown') or p.closed_at >= ?)",
+                (site_id, *chunk, float("inf") if since is None else since)).fetchall()
+        return rows
 
-    def rules_transaction_prompt(self, site_id: int, transaction: str) -> str | None:
-        row = self.db.conn.execute(
-            "select id from prompts where site_id = ? and \"transaction\" = ? limit 1",
-            (site_id, transaction)).fetchone()
-        return row[0] if row else None
+    def rules_transaction_prompts(self, site_id: int, transactions: Iterable[str]) -> dict[str, str]:
+        """transaction (stored form) -> the id of a prompt already issued for it, site-wide.
+
+        Index idx_prompts_site_transaction: an IN list on the column implies its `is not null`
+        (adding that term makes SQLite scan the range instead; EXPLAIN QUERY PLAN checked)."""
+        wanted = list(transactions)
+        found: dict[str, str] = {}
+        conn = self.db.conn
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            for transaction, prompt_id in conn.execute(
+                    "select \"transaction\", min(id) from prompts where site_id = ? "
+                    f"and \"transaction\" in ({','.join('?' * len(chunk))}) group by 1", (site_id, *chunk)):
+                found[transaction] = prompt_id
+        return found
 
     def rules_survey_counts(self, survey_id: int, day_start: float,
                             which: tuple[bool, bool, bool, bool] = (True, True, True, True)) -> tuple[int, int, int, int]:
@@ -335,12 +359,12 @@ class Storage:
         """The id the next event row gets (inside `write()`: nobody else inserts meanwhile)."""
         return db.conn.execute("select coalesce(max(id), 0) + 1 from events").fetchone()[0]
 
-    def rules_insert_prompt(self, db: Database, prompt: tuple[Any, ...]) -> None:
-        """prompt: (id, site_id, user_id, survey_id, trigger_id, transaction, created_at, deliver_after,
-        expires_at, event_row, variant)."""
-        db.conn.execute(
+    def rules_insert_prompts(self, db: Database, prompts: list[tuple[Any, ...]]) -> None:
+        """New open prompts, in one executemany: (id, site_id, user_id, survey_id, trigger_id,
+        transaction, created_at, deliver_after, expires_at, event_row, variant)."""
+        db.conn.executemany(
             "insert into prompts (id, site_id, user_id, survey_id, trigger_id, \"transaction\", created_at, "
-            "deliver_after, expires_at, event_row, variant, status) values (?,?,?,?,?,?,?,?,?,?,?,'issued')", prompt)
+            "deliver_after, expires_at, event_row, variant, status) values (?,?,?,?,?,?,?,?,?,?,?,'issued')", prompts)
 
     def rules_insert_events(self, db: Database, events: list[tuple[Any, ...]]) -> None:
         """Decided events, in one executemany: (id, site_id, event_id, user_id, name, properties JSON,

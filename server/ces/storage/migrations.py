@@ -6,6 +6,10 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("ces")
 
+# "The prompt is open", as the partial indexes of 0005 spell it. A query uses a partial index
+# only when its WHERE repeats the index's condition, so the queries use this very string.
+OPEN_PROMPT = "(status = 'issued' or status = 'delivered' or status = 'shown')"
+
 
 @migrations(name="0001_spine")
 def spine(db: Database) -> None:
@@ -142,6 +146,12 @@ _FUNNEL_UPSERT = ("insert into report_funnel_daily (survey_id, day, trigger_id, 
                   "delivered, shown) do update set n = n + 1;")
 
 
+FUNNEL_REBUILD = (
+    "insert into report_funnel_daily (survey_id, day, trigger_id, locale, variant, status, delivered, shown, n) "
+    f"select {_FUNNEL_ROW.replace('new.', '').replace(', 1', '')}, count(*) from prompts "
+    "where status in ('answered','dismissed','expired') group by 1, 2, 3, 4, 5, 6, 7, 8")
+
+
 @migrations(name="0003_reports_funnel_rollup")
 def reports_funnel_rollup(db: Database) -> None:
     # Closed prompts (answered, dismissed, expired) never change again: counted into a daily
@@ -162,11 +172,29 @@ def reports_funnel_rollup(db: Database) -> None:
                "when new.status in ('answered','dismissed','expired') "
                f"begin {_FUNNEL_UPSERT} end")
     db.execute("delete from report_funnel_daily")
-    db.execute(
-        "insert into report_funnel_daily (survey_id, day, trigger_id, locale, variant, status, delivered, shown, n) "
-        f"select {_FUNNEL_ROW.replace('new.', '').replace(', 1', '')}, count(*) from prompts "
-        "where status in ('answered','dismissed','expired') group by 1, 2, 3, 4, 5, 6, 7, 8")
+    db.execute(FUNNEL_REBUILD)
     # Events matched by a trigger: append-only, rolled up by id like the answers.
     db.execute("""create table if not exists report_events_daily (
         trigger_id integer not null, day integer not null, n integer not null,
         primary key (trigger_id, day)) without rowid""")
+
+
+@migrations(name="0005_prompt_insert_cost")
+def prompt_insert_cost(db: Database) -> None:
+    # Every decision that asks inserts a prompt, so each index and trigger on `prompts` is paid
+    # on the hot path (bench/bench_decisions.py). The product only ever inserts open prompts;
+    # the insert trigger, which counted prompts inserted already closed, cost more than all the
+    # indexes together (a trigger program runs per row even when its WHEN is false). Seeds and
+    # imports that insert closed prompts call Reports.rebuild_funnel_rollup() instead.
+    db.execute("drop trigger if exists report_funnel_on_insert")
+    # Covered by idx_prompts_survey_funnel (survey_id, created_at, …), which starts the same.
+    db.execute("drop index if exists idx_prompts_survey_id_created_at")
+    # Transactions are looked up site-wide by idx_prompts_site_transaction (0004); nothing
+    # reads prompts by (trigger_id, transaction).
+    db.execute("drop index if exists idx_prompts_trigger_id_transaction")
+    # The two partial indexes of open prompts, with their condition as ORs: SQLite evaluates
+    # `status in (…)` in an index condition on every insert at several times the cost.
+    db.execute("drop index if exists idx_prompts_open_expiry")
+    db.execute("drop index if exists idx_prompts_open_survey")
+    db.execute(f"create index idx_prompts_open_expiry on prompts (expires_at) where {OPEN_PROMPT}")
+    db.execute(f"create index idx_prompts_open_survey on prompts (survey_id, created_at) where {OPEN_PROMPT}")

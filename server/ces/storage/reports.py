@@ -19,6 +19,7 @@ from typing import Any
 from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from . import Storage
+from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
 OPEN = "('issued','delivered','shown')"
 SCALAR_TYPES = "('integer','real','text','true','false')"
@@ -137,6 +138,16 @@ class Reports:
                 conn.execute("insert into report_rollup_state (name, last_id) values ('answers', ?) "
                              "on conflict (name) do update set last_id = excluded.last_id", [upto])
                 added += upto - last
+
+    def rebuild_funnel_rollup(self) -> None:
+        """Count closed prompts into `report_funnel_daily` from scratch.
+
+        SQL triggers keep it current when a prompt closes; the product only ever inserts open
+        prompts. Whatever inserts prompts already closed (seeds, imports) calls this after.
+        """
+        with self.storage.write(durable=False) as db:
+            db.execute("delete from report_funnel_daily")
+            db.execute(FUNNEL_REBUILD)
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
@@ -298,7 +309,7 @@ class Reports:
         oparams: list[Any] = [survey_id]
         osql = (f"select count(*), coalesce(sum(delivered_at is not null or shown_at is not null or status = 'shown'), 0), "
                 "coalesce(sum(shown_at is not null), 0) from prompts "
-                f"where survey_id = ? and status in {OPEN}")
+                f"where survey_id = ? and {OPEN_PROMPT}")
         if q.start is not None:
             osql += " and created_at >= ?"
             oparams.append(q.start)
