@@ -89,6 +89,33 @@ def test_duplicate_event_inside_one_batch(live_server: LiveServer) -> None:
     assert results[1]["prompt_id"] == results[0]["prompt_id"]
 
 
+def test_one_batch_sees_its_own_prompts_and_the_stored_ones(live_server: LiveServer) -> None:
+    """Histories and transactions are read once per batch: what the batch issues must count
+    for its later events exactly as what was stored before it."""
+    policy(live_server, one_open=True)
+    ok(live_server.admin("PATCH", "/api/v1/triggers/1", {"transaction_key": "order_id"}))
+    ok(live_server.admin("PATCH", f"/api/v1/surveys/{live_server.survey_id}", {"quota": {"max_prompts_per_day": 4}}))
+    before = prompted(send(live_server, "old", properties={"order_id": "o-0"}))   # stored before the batch
+    ev = lambda user, order: {"user_id": user, "name": "checkout_completed", "properties": {"order_id": order}}  # noqa: E731
+    results = ok(live_server.post_events({"events": [
+        ev("old", "o-9"),    # open prompt stored before the batch
+        ev("a", "o-1"),      # prompted
+        ev("a", "o-2"),      # a's prompt issued just above is open
+        ev("b", "o-1"),      # o-1 was asked about just above, for another user
+        ev("c", "o-0"),      # o-0 was asked about before the batch
+        ev("d", "o-3"),      # prompted: the 3rd prompt today
+        ev("e", "o-4"),      # prompted: the 4th
+        ev("f", "o-5"),      # the quota of 4 a day is reached inside the batch
+    ]}))["results"]
+    assert [r["reason"] for r in results] == ["prompt_open", "prompted", "prompt_open", "transaction_seen",
+                                              "transaction_seen", "prompted", "prompted", "quota_reached"]
+    assert before in results[0]["detail"] and results[1]["prompt_id"] in results[2]["detail"]
+    assert results[1]["prompt_id"] in results[3]["detail"] and before in results[4]["detail"]
+    # Everything the batch issued is stored: the next batch sees it the same way.
+    again = ok(live_server.post_events({"events": [ev("a", "o-7"), ev("g", "o-4")]}))["results"]
+    assert [r["reason"] for r in again] == ["prompt_open", "transaction_seen"]
+
+
 def test_stale_event(live_server: LiveServer) -> None:
     ok(live_server.admin("PATCH", "/api/v1/triggers/1", {"ttl_seconds": 3600}))
     r = skipped(send(live_server, "u", timestamp="2020-01-01T00:00:00Z"), "stale_event")
