@@ -85,6 +85,10 @@ def add_comment(services: Services, site_id: int, user_id: str, prompt_id: str, 
                 return "duplicate"
             raise Refused("already_commented", f"Prompt {prompt_id} already has a comment.", "comment")
         storage.set_comment(db, prompt_id, comment)
+        survey = storage.get_survey(prompt["survey_id"])
+        queued = webhooks.enqueue_comment(services, db, prompt, survey, existing, comment, services.now())  # type: ignore[arg-type]
+    if queued:
+        webhooks.notify(services)
     return "commented"
 
 

@@ -1,4 +1,4 @@
-"""Webhooks: `answer.created` and `answer.high_effort`, signed per Standard Webhooks, sent in the background.
+"""Webhooks: `answer.created`, `answer.high_effort` and `answer.commented`, signed per Standard Webhooks, sent in the background.
 
 The answer's own transaction writes one `webhook_deliveries` row per matching webhook (an
 outbox): the answer and its notifications commit together or not at all, and the answer path
@@ -26,7 +26,7 @@ from .storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("answer.created", "answer.high_effort")
+EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 
@@ -42,29 +42,35 @@ def new_msg_id() -> str:
 def enqueue_answer(services: Services, db: Any, prompt: Mapping[str, Any], survey: Mapping[str, Any],
                    answer_id: int, score: int, comment: str | None, now: float) -> int:
     """Inside the answer's transaction: one outbox row per webhook of the site that wants it."""
+    return _enqueue(services, db, prompt, survey, answer_id, score, comment, answered_at=now, now=now,
+                    event_types=("answer.created", "answer.high_effort"))
+
+
+def enqueue_comment(services: Services, db: Any, prompt: Mapping[str, Any], survey: Mapping[str, Any],
+                    answer: Mapping[str, Any], comment: str, now: float) -> int:
+    """Inside the comment's transaction: `answer.commented` for a follow-up comment sent after the
+    score (the widget sends the score first, so a high-effort answer's words arrive here)."""
+    return _enqueue(services, db, prompt, survey, answer["id"], answer["score"], comment,
+                    answered_at=answer["created_at"], now=now, event_types=("answer.commented",),
+                    extra={"commented_at": _iso(now)})
+
+
+def _enqueue(services: Services, db: Any, prompt: Mapping[str, Any], survey: Mapping[str, Any], answer_id: int,
+             score: int, comment: str | None, answered_at: float, now: float, event_types: tuple[str, ...],
+             extra: Mapping[str, Any] | None = None) -> int:
     store = WebhookStore(services.storage)
-    hooks = store.for_site(db, prompt["site_id"])
+    hooks = [h for h in store.for_site(db, prompt["site_id"]) if any(t in h["events"] for t in event_types)]
     if not hooks:
         return 0
     metric = get_metric(survey["metric"])
-    event = None
-    if prompt.get("event_row"):
-        row = db.execute("select event_id, name, timestamp, properties from events where id = ?",
-                         [prompt["event_row"]]).fetchone()
-        if row:
-            try:
-                props = json.loads(row[3]) if row[3] else {}
-            except ValueError:
-                props = {}
-            event = {"event_id": row[0], "name": row[1], "timestamp": _iso(row[2]), "properties": props}
     data = {"answer_id": answer_id, "survey_id": survey["id"], "metric": metric.key, "score": score,
             "comment": comment, "user_id": prompt["user_id"], "prompt_id": prompt["id"],
-            "trigger_id": prompt.get("trigger_id"), "locale": prompt.get("locale"), "answered_at": _iso(now),
-            "event": event}
+            "trigger_id": prompt.get("trigger_id"), "locale": prompt.get("locale"),
+            "answered_at": _iso(answered_at), **(extra or {}), "event": _triggering_event(db, prompt)}
     queued = 0
     for hook in hooks:
         threshold = hook["high_effort_max"] if hook["high_effort_max"] is not None else max(metric.negative)
-        for event_type in EVENT_TYPES:
+        for event_type in event_types:
             if event_type not in hook["events"]:
                 continue
             if event_type == "answer.high_effort" and score > threshold:
@@ -75,6 +81,20 @@ def enqueue_answer(services: Services, db: Any, prompt: Mapping[str, Any], surve
                           json.dumps(body, separators=(",", ":")), now)
             queued += 1
     return queued
+
+
+def _triggering_event(db: Any, prompt: Mapping[str, Any]) -> dict[str, Any] | None:
+    if not prompt.get("event_row"):
+        return None
+    row = db.execute("select event_id, name, timestamp, properties from events where id = ?",
+                     [prompt["event_row"]]).fetchone()
+    if not row:
+        return None
+    try:
+        props = json.loads(row[3]) if row[3] else {}
+    except ValueError:
+        props = {}
+    return {"event_id": row[0], "name": row[1], "timestamp": _iso(row[2]), "properties": props}
 
 
 def notify(services: Services) -> None:

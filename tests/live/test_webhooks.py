@@ -134,6 +134,39 @@ def test_signed_answer_created_and_high_effort(server: LiveServer) -> None:
         receiver.close()
 
 
+def test_a_comment_sent_after_the_score_is_notified_once(server: LiveServer) -> None:
+    receiver = Receiver()
+    try:
+        hook = create_hook(server, receiver.url, events=["answer.commented"])
+        only_answers = create_hook(server, receiver.url, events=["answer.created"])
+        status, body = server.post_events({"user_id": "u1", "name": "checkout_completed"})
+        tab = server.ws("u1")
+        prompt_id = tab.expect("prompt")["prompt"]["id"]
+        tab.send({"type": "answer", "prompt": prompt_id, "score": 2, "id": "a"})
+        assert tab.expect("ack")["status"] == "answered"
+        tab.send({"type": "comment", "prompt": prompt_id, "comment": "Three transfers to get a refund", "id": "c"})
+        assert tab.expect("ack")["status"] == "commented"
+        tab.send({"type": "comment", "prompt": prompt_id, "comment": "Three transfers to get a refund", "id": "c2"})
+        assert tab.expect("ack")["status"] == "duplicate"   # re-sent: not notified again
+        tab.close()
+        wait_status(server, hook["id"], {"succeeded"}, count=1)
+        wait_status(server, only_answers["id"], {"succeeded"}, count=1)
+        commented = [json.loads(r["body"]) for r in receiver.requests
+                     if json.loads(r["body"])["type"] == "answer.commented"]
+        assert len(commented) == 1 and len(receiver.requests) == 2
+        data = commented[0]["data"]
+        assert (data["user_id"], data["score"], data["comment"], data["high_effort"]) == \
+            ("u1", 2, "Three transfers to get a refund", True)
+        assert data["commented_at"] and data["answered_at"] and data["event"]["name"] == "checkout_completed"
+        req = next(r for r in receiver.requests if b"answer.commented" in r["body"])
+        h = req["headers"]
+        assert independent_signature(hook["secret"], h["webhook-id"], h["webhook-timestamp"], req["body"]) \
+            in h["webhook-signature"].split()
+        assert len(deliveries(server, hook["id"])) == 1 and len(deliveries(server, only_answers["id"])) == 1
+    finally:
+        receiver.close()
+
+
 def test_retries_with_backoff_until_success(server: LiveServer) -> None:
     receiver = Receiver(fail=2)
     try:
@@ -202,7 +235,7 @@ def test_webhook_admin_endpoints_and_bad_input(server: LiveServer) -> None:
                                                              "events": ["answer.deleted"]})
     assert status == 400 and "events" in body["error"]["fields"]
     hook = create_hook(server, "https://example.com/h")
-    assert hook["events"] == ["answer.created", "answer.high_effort"]
+    assert hook["events"] == ["answer.commented", "answer.created", "answer.high_effort"]  # default: every type
     status, listed = server.admin("GET", f"/api/v1/webhooks?site_id={server.site['id']}")
     assert [h["id"] for h in listed["webhooks"]] == [hook["id"]] and "secret" not in listed["webhooks"][0]
     assert server.get("/api/v1/webhooks")[0] == 401  # a site's secret key is not an admin token
