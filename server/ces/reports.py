@@ -85,17 +85,20 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
     funnel["response_rate"] = round(100 * funnel["answered"] / funnel["shown"], 2) if funnel["shown"] else None
 
     periods: dict[date, dict[int, int]] = {}
-    for day, score, n in reports.by_day(q, survey["id"]):
-        counts = periods.setdefault(period_start(day, q.interval), {})
+    per_trigger: dict[int, dict[int, int]] = {}
+    starts: dict[int, date] = {}
+    for day, trigger_id, score, n in reports.by_day_and_trigger(q, survey["id"]):
+        start = starts.get(day)
+        if start is None:
+            start = starts[day] = period_start(day, q.interval)
+        counts = periods.setdefault(start, {})
+        counts[score] = counts.get(score, 0) + n
+        counts = per_trigger.setdefault(trigger_id, {})
         counts[score] = counts.get(score, 0) + n
     total: dict[int, int] = {}
     for counts in periods.values():
         for score, n in counts.items():
             total[score] = total.get(score, 0) + n
-
-    per_trigger: dict[int, dict[int, int]] = {}
-    for trigger_id, score, n in reports.by_trigger(q, survey["id"]):
-        per_trigger.setdefault(trigger_id, {})[score] = n
     names = reports.triggers_by_id(sorted(per_trigger))
     touchpoints = []
     for trigger_id in sorted(per_trigger):

@@ -197,4 +197,7 @@ def prompt_insert_cost(db: Database) -> None:
     db.execute("drop index if exists idx_prompts_open_expiry")
     db.execute("drop index if exists idx_prompts_open_survey")
     db.execute(f"create index idx_prompts_open_expiry on prompts (expires_at) where {OPEN_PROMPT}")
-    db.execute(f"create index idx_prompts_open_survey on prompts (survey_id, created_at) where {OPEN_PROMPT}")
+    # Covering for the report's count of open prompts (delivered? shown?), which otherwise reads
+    # every open prompt's row: 150 ms of a 300 ms report with 62,000 open (bench/bench_report.py).
+    db.execute("create index idx_prompts_open_survey on prompts (survey_id, created_at, delivered_at, shown_at, "
+               f"status) where {OPEN_PROMPT}")

@@ -215,11 +215,11 @@ class Reports:
         facts = self._answer_facts(q, survey_id, params)
         return self.conn.execute(f"select day, score, sum(n) from ({facts}) group by day, score", params).fetchall()
 
-    def by_trigger(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int]]:
-        """(trigger id or 0, score, count) rows."""
+    def by_day_and_trigger(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int, int]]:
+        """(epoch day, trigger id or 0, score, count) rows: the trend and the touchpoints in one scan."""
         params: list[Any] = []
         facts = self._answer_facts(q, survey_id, params)
-        return self.conn.execute(f"select trigger_id, score, sum(n) from ({facts}) group by trigger_id, score",
+        return self.conn.execute(f"select day, trigger_id, score, sum(n) from ({facts}) group by day, trigger_id, score",
                                  params).fetchall()
 
     def by_property(self, q: ReportQuery, survey_id: int, key: str,
