@@ -22,7 +22,7 @@ from .core.decision import Decision, Event, Trigger, decide, transaction_of
 from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory, utc_day_start
 from .delivery import push_prompt
 from .services import Services
-from .storage import Storage, new_key
+from .storage import Storage, new_prompt_id
 
 
 class _DryRun(Exception):
@@ -121,7 +121,7 @@ class _Batch:
         """Record a prompt the engine decided on; the next event of the batch sees it."""
         trigger = self.by_id[decision.trigger_id]  # type: ignore[index]
         survey_id: int = decision.survey_id  # type: ignore[assignment]
-        prompt_id = new_key("p", 12)
+        prompt_id = new_prompt_id(self.now)
         now = self.now
         self.prompts.append((prompt_id, self.site_id, user_id, survey_id, trigger.id, decision.transaction,
                              now, now + trigger.delay_seconds, now + trigger.ttl_seconds, row_id, decision.variant))
