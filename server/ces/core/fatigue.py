@@ -182,13 +182,20 @@ class SurveyCounts:
 
 def contact_time(policy: FatiguePolicy, prompt: PastPrompt) -> float | None:
     """When `prompt` reached the user, for waits and caps; None if it does not count."""
-    if prompt.is_open:
-        return _first(prompt.shown_at, prompt.created_at)
+    shown = prompt.shown_at
+    if prompt.status in OPEN_STATUSES:
+        return prompt.created_at if shown is None else shown
     if prompt.status == "answered":
-        return _first(prompt.shown_at, prompt.closed_at, prompt.created_at) if policy.count_answered else None
-    if prompt.status == "dismissed" or prompt.shown_at is not None:  # dismissed, or expired after being seen
-        return _first(prompt.shown_at, prompt.closed_at, prompt.created_at) if policy.count_dismissed else None
-    return prompt.created_at if policy.count_expired else None  # expired unseen
+        counts = policy.count_answered
+    elif prompt.status == "dismissed" or shown is not None:  # dismissed, or expired after being seen
+        counts = policy.count_dismissed
+    else:
+        return prompt.created_at if policy.count_expired else None  # expired unseen
+    if not counts:
+        return None
+    if shown is not None:
+        return shown
+    return prompt.closed_at if prompt.closed_at is not None else prompt.created_at
 
 
 def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metric: str,
@@ -296,10 +303,6 @@ def _check_cap(policy: FatiguePolicy, contacts: Sequence[tuple[float, PastPrompt
     return None
 
 
-def _first(*times: float | None) -> float | None:
-    return next((t for t in times if t is not None), None)
-
-
 def _contact_verb(p: PastPrompt) -> str:
     if p.shown_at is not None:
         return "shown"
@@ -313,8 +316,9 @@ def _contact_verb(p: PastPrompt) -> str:
 _UNITS = ((DAY, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 
 
-def _plural(n: int | float, unit: str) -> str:
-    return f"{n:g} {unit}" + ("" if n == 1 else "s")
+def _plural(n: int, unit: str) -> str:
+    # Whole numbers as they are: "3 days", "31622400 seconds" (never "3.16224e+07 seconds").
+    return f"{int(n)} {unit}" + ("" if n == 1 else "s")
 
 
 def _ago(seconds: float) -> str:
