@@ -22,7 +22,7 @@ from .core.decision import Decision, Event, Trigger, decide, transaction_of
 from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory, utc_day_start
 from .delivery import push_prompt
 from .services import Services
-from .storage import Storage, new_prompt_id
+from .storage import new_prompt_id
 
 
 class _DryRun(Exception):

@@ -97,10 +97,15 @@ def test_export_of_100k_answers_streams_with_bounded_memory(live_server: LiveSer
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"export peak {m['peak'] / 1e6:.1f} MB, {m['size'] / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
     assert m["lines"] == n and m["streamed"]
-    # Holding the export would take more than its size (~50 MB); streaming keeps the peak
-    # to a few chunks of 500 rows, whatever the number of answers.
+    # Holding the export would take more than its size (~53 MB); streaming keeps the peak to a
+    # few chunks of 500 rows plus a fixed cost. The peak is 1.9 MB, or 10.2-10.4 MB when a
+    # transient ~8.4 MB allocation of the server lands inside the measure (always with a fast
+    # client such as curl, about one run in three with this one). That transient is the same at
+    # 25,000, 50,000, 100,000 and 200,000 answers (13 to 107 MB exports, measured 2026-11-23),
+    # so it is a constant, not growth; its source is not identified (docs/reports.md). The bound
+    # is set above it: a 4 MB bound made this test fail by luck.
     assert m["size"] > 20_000_000
-    assert m["peak"] < 4_000_000, f"peak {m['peak'] / 1e6:.1f} MB for a {m['size'] / 1e6:.1f} MB export"
+    assert m["peak"] < 16_000_000, f"peak {m['peak'] / 1e6:.1f} MB for a {m['size'] / 1e6:.1f} MB export"
 
 
 def test_cli_export_and_report(live_server: LiveServer, tmp_path) -> None:

@@ -1,0 +1,104 @@
+"""Two `ces serve` processes on one database file, as a deployment with several servers runs:
+decisions stay atomic across processes, and a trigger changed through one applies on the other."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ces.testing import http
+
+CES = str(Path(sys.executable).with_name("ces"))
+SITE, SECRET = "site_procs", "sk_procs"
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(db: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}
+    proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "16"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if http("GET", f"{url}/healthz")[0] == 200:
+                return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("server did not start")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def two_servers(tmp_path) -> Iterator[tuple[str, str, str]]:
+    db = tmp_path / "ces.db"
+    first, url_a = _serve(db)          # bootstraps the site and migrates
+    second, url_b = _serve(db)
+    token = subprocess.run([CES, "token", "create", "tests", "--db", str(db)], capture_output=True, text=True,
+                           check=True).stdout.split()[-1]
+    try:
+        yield url_a, url_b, token
+    finally:
+        for proc in (first, second):
+            proc.terminate()
+        for proc in (first, second):
+            proc.wait(timeout=15)
+
+
+def _admin(url: str, token: str, method: str, path: str, body=None):
+    status, answer = http(method, url + path, body, token=token)
+    assert status in (200, 201), (status, answer)
+    return answer
+
+
+def test_a_daily_quota_of_50_holds_across_two_processes(two_servers) -> None:
+    url_a, url_b, token = two_servers
+    survey_id = _admin(url_a, token, "GET", "/api/v1/surveys")["items"][0]["id"]
+    _admin(url_a, token, "PATCH", f"/api/v1/surveys/{survey_id}", {"quota": {"max_prompts_per_day": 50}})
+    barrier = threading.Barrier(8)
+
+    def worker(i: int) -> list[str]:
+        url = (url_a, url_b)[i % 2]                       # half the threads on each process
+        barrier.wait(timeout=10)
+        reasons = []
+        for k in range(30):
+            status, body = http("POST", f"{url}/api/v1/events",
+                                {"user_id": f"user-{i}-{k}", "name": "checkout_completed"}, SECRET)
+            assert status == 200, body
+            reasons.append(body["results"][0]["reason"])
+        return reasons
+
+    with ThreadPoolExecutor(8) as pool:
+        reasons = [r for part in pool.map(worker, range(8)) for r in part]
+    assert reasons.count("prompted") == 50 and reasons.count("quota_reached") == 190
+
+
+def test_a_trigger_changed_through_one_process_applies_on_the_other(two_servers) -> None:
+    url_a, url_b, token = two_servers
+    send = lambda url, user: http("POST", f"{url}/api/v1/events",  # noqa: E731
+                                  {"user_id": user, "name": "checkout_completed", "properties": {"amount": 10}},
+                                  SECRET)[1]["results"][0]
+    assert send(url_b, "u1")["reason"] == "prompted"          # process B has compiled the trigger
+    trigger = next(t for t in _admin(url_a, token, "GET", "/api/v1/triggers")["items"]
+                   if t["event_name"] == "checkout_completed")
+    _admin(url_a, token, "PATCH", f"/api/v1/triggers/{trigger['id']}",
+           {"conditions": {"all": [{"field": "properties.amount", "op": "gte", "value": 50}]}})
+    assert send(url_b, "u2")["reason"] == "conditions_false"  # the very next event on B
+    _admin(url_a, token, "POST", f"/api/v1/triggers/{trigger['id']}/pause")
+    assert send(url_b, "u3")["reason"] == "no_trigger"
