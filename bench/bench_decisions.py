@@ -278,7 +278,7 @@ and the events with one `executemany` each. The client and the server share the 
 Engine: {"**target met**" if engine["rate"] >= 100_000 else "**target not met in this run**"} ({engine['rate']:,.0f}/s against 100,000/s).
 HTTP: {"**target met**" if web["rate"] >= 20_000 else "**target not met**"} ({web['rate']:,.0f}/s against 20,000/s).
 
-Where the HTTP path's time goes (py-spy on the gunicorn worker during this benchmark): the worker
+Where the HTTP path's time goes (py-spy, run by hand on the gunicorn worker under this load): the worker
 is bound to one core by the GIL; about a third is SQLite (inserting prompts and events with their
 indexes, the commit), a quarter gunicorn and Flask around the view (reading the request, writing the
 response), the rest JSON encoding and decoding, the body checks and the engine. Done so far: compiled
