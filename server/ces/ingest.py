@@ -69,7 +69,7 @@ class _Batch:
         rules = services.rules.rules(self.storage, self.site_id)
         self.policy, self.surveys, self.triggers, self.by_id = rules.policy, rules.surveys, rules.triggers, rules.by_id
         self.day_start = utc_day_start(now)
-        self._counts: dict[int, list[int]] = {}      # survey -> quota counts, read when first asked
+        self._counts: dict[int, tuple[int, int, int, int]] = {}  # survey -> stored counts, read when first asked
         self._issued: dict[int, int] = {}            # survey -> prompts issued by this batch
         self.histories: dict[str, list[PastPrompt]] = {}
         self.transactions: dict[str, str] = {}       # stored transaction form -> its prompt id
@@ -103,19 +103,17 @@ class _Batch:
                 PastPrompt(survey_id, metric, status, created, shown, closed, pid))
         self.transactions = self.storage.rules_transaction_prompts(self.site_id, transactions)
 
-    def counts(self, survey_id: int) -> list[int]:
-        found = self._counts.get(survey_id)
-        if found is None:
+    def counts(self, survey_id: int) -> tuple[int, int, int, int]:
+        """The survey's quota counts: as stored when the batch began, plus the prompts it issued."""
+        stored = self._counts.get(survey_id)
+        if stored is None:
             q = self.surveys[survey_id].quota
             which = (True, True, True, True) if q is None else (
                 q.max_prompts_per_day is not None, q.max_answers_per_day is not None,
                 q.max_prompts_total is not None, q.max_answers_total is not None)
-            found = list(self.storage.rules_survey_counts(survey_id, self.day_start, which))
-            mine = self._issued.get(survey_id, 0)  # issued by this batch, not inserted yet
-            found[0] += mine
-            found[2] += mine
-            self._counts[survey_id] = found
-        return found
+            stored = self._counts[survey_id] = self.storage.rules_survey_counts(survey_id, self.day_start, which)
+        mine = self._issued.get(survey_id, 0)
+        return stored[0] + mine, stored[1], stored[2] + mine, stored[3]
 
     def issue(self, decision: Decision, user_id: str, row_id: int) -> tuple[str, float]:
         """Record a prompt the engine decided on; the next event of the batch sees it."""
@@ -130,10 +128,6 @@ class _Batch:
         if decision.transaction is not None:
             self.transactions[decision.transaction] = prompt_id
         self._issued[survey_id] = self._issued.get(survey_id, 0) + 1
-        found = self._counts.get(survey_id)
-        if found is not None:
-            found[0] += 1  # prompts today
-            found[2] += 1  # prompts in total
         return prompt_id, now + trigger.delay_seconds
 
 

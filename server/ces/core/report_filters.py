@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -125,6 +125,12 @@ def _candidates(raw: str) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _choice(name: str, raw: str, options: Sequence[str]) -> str:
+    if raw not in options:
+        raise FilterError(name, f"must be one of {', '.join(options)}")
+    return raw
+
+
 def _int(name: str, raw: str, low: int, high: int | None = None) -> int:
     try:
         value = int(raw)
@@ -162,9 +168,7 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> Repor
                 raise FilterError(name, "must be 1 to 64 characters")
             values[name] = raw
         elif name == "interval":
-            if raw not in INTERVALS:
-                raise FilterError(name, f"must be one of {', '.join(INTERVALS)}")
-            values[name] = raw
+            values[name] = _choice(name, raw, INTERVALS)
         elif name == "driver":
             if not _PATH.match(raw):
                 raise FilterError(name, "expected a property name (letters, digits, _ and -, dotted, depth ≤ 3)")
@@ -189,9 +193,7 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> Repor
                 raise FilterError(name, "must be true, false or any")
             values[name] = raw
         elif name == "format":
-            if raw not in FORMATS:
-                raise FilterError(name, f"must be one of {', '.join(FORMATS)}")
-            values[name] = raw
+            values[name] = _choice(name, raw, FORMATS)
         else:
             values.setdefault("extras", {})[name] = raw
     start, end = values.get("start"), values.get("end")

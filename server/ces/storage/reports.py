@@ -13,7 +13,7 @@ Both give the same numbers (tested); the rollups only make them fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..core import drivers
@@ -105,39 +105,30 @@ class Reports:
     # -- rollups -------------------------------------------------------------------------------
     def refresh_rollups(self) -> int:
         """Fold the answers added since the last refresh into the rollups; how many were added."""
-        added = 0
-        while True:
-            with self.storage.write(durable=False) as db:
-                conn = db.conn
-                row = conn.execute("select last_id from report_rollup_state where name = 'answers'").fetchone()
-                last = row[0] if row else 0
-                top = conn.execute("select max(id) from answers").fetchone()[0] or 0
-                if top <= last:
-                    return added
-                upto = min(top, last + ROLLUP_CHUNK)
-                conn.execute(
-                    "insert into report_answers_daily (survey_id, day, trigger_id, locale, variant, score, n) "
-                    "select a.survey_id, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
-                    "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
-                    "from answers a not indexed join prompts p on p.id = a.prompt_id where a.id > ? and a.id <= ? "
-                    "group by 1, 2, 3, 4, 5, 6 "
-                    "on conflict (survey_id, day, trigger_id, locale, variant, score) do update set n = n + excluded.n",
-                    [last, upto])
-                kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
-                conn.execute(
-                    "insert into report_props_daily (survey_id, key, day, trigger_id, kind, value, score, n) "
-                    f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
-                    f"{kind}, {value}, a.score, count(*) "
-                    "from answers a not indexed join prompts p on p.id = a.prompt_id join events e on e.id = p.event_row, "
-                    "json_each(e.properties) j "
-                    f"where a.id > ? and a.id <= ? and json_valid(e.properties) and j.type in {SCALAR_TYPES} "
-                    f"and (j.type != 'text' or length(j.value) <= {MAX_TEXT_VALUE}) "
-                    "group by 1, 2, 3, 4, 5, 6, 7 "
-                    "on conflict (survey_id, key, day, trigger_id, kind, value, score) do update set n = n + excluded.n",
-                    [last, upto])
-                conn.execute("insert into report_rollup_state (name, last_id) values ('answers', ?) "
-                             "on conflict (name) do update set last_id = excluded.last_id", [upto])
-                added += upto - last
+        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
+
+        def fold(conn: Any, last: int, upto: int) -> None:
+            conn.execute(
+                "insert into report_answers_daily (survey_id, day, trigger_id, locale, variant, score, n) "
+                "select a.survey_id, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
+                "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
+                "from answers a not indexed join prompts p on p.id = a.prompt_id where a.id > ? and a.id <= ? "
+                "group by 1, 2, 3, 4, 5, 6 "
+                "on conflict (survey_id, day, trigger_id, locale, variant, score) do update set n = n + excluded.n",
+                [last, upto])
+            conn.execute(
+                "insert into report_props_daily (survey_id, key, day, trigger_id, kind, value, score, n) "
+                f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
+                f"{kind}, {value}, a.score, count(*) "
+                "from answers a not indexed join prompts p on p.id = a.prompt_id join events e on e.id = p.event_row, "
+                "json_each(e.properties) j "
+                f"where a.id > ? and a.id <= ? and json_valid(e.properties) and j.type in {SCALAR_TYPES} "
+                f"and (j.type != 'text' or length(j.value) <= {MAX_TEXT_VALUE}) "
+                "group by 1, 2, 3, 4, 5, 6, 7 "
+                "on conflict (survey_id, key, day, trigger_id, kind, value, score) do update set n = n + excluded.n",
+                [last, upto])
+
+        return self._fold_new_rows("answers", ROLLUP_CHUNK, fold)
 
     def rebuild_funnel_rollup(self) -> None:
         """Count closed prompts into `report_funnel_daily` from scratch.
@@ -151,22 +142,35 @@ class Reports:
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
+        def fold(conn: Any, last: int, upto: int) -> None:
+            conn.execute(
+                "insert into report_events_daily (trigger_id, day, n) "
+                "select trigger_id, cast(received_at / 86400 as integer), count(*) from events not indexed "
+                "where id > ? and id <= ? and trigger_id is not null group by 1, 2 "
+                "on conflict (trigger_id, day) do update set n = n + excluded.n", [last, upto])
+
+        self._fold_new_rows("events", 4 * ROLLUP_CHUNK, fold)
+
+    def _fold_new_rows(self, table: str, chunk: int, fold: Callable[[Any, int, int], None]) -> int:
+        """Call `fold(conn, last, upto)` on the ids of `table` above its watermark, `chunk` ids per
+        transaction, moving the watermark in the same transaction; how many ids were covered.
+
+        Both tables are append-only with growing ids, so the watermark is all the state needed.
+        """
+        added = 0
         while True:
             with self.storage.write(durable=False) as db:
                 conn = db.conn
-                row = conn.execute("select last_id from report_rollup_state where name = 'events'").fetchone()
+                row = conn.execute("select last_id from report_rollup_state where name = ?", [table]).fetchone()
                 last = row[0] if row else 0
-                top = conn.execute("select max(id) from events").fetchone()[0] or 0
+                top = conn.execute(f"select max(id) from {table}").fetchone()[0] or 0
                 if top <= last:
-                    return
-                upto = min(top, last + 4 * ROLLUP_CHUNK)
-                conn.execute(
-                    "insert into report_events_daily (trigger_id, day, n) "
-                    "select trigger_id, cast(received_at / 86400 as integer), count(*) from events not indexed "
-                    "where id > ? and id <= ? and trigger_id is not null group by 1, 2 "
-                    "on conflict (trigger_id, day) do update set n = n + excluded.n", [last, upto])
-                conn.execute("insert into report_rollup_state (name, last_id) values ('events', ?) "
-                             "on conflict (name) do update set last_id = excluded.last_id", [upto])
+                    return added
+                upto = min(top, last + chunk)
+                fold(conn, last, upto)
+                conn.execute("insert into report_rollup_state (name, last_id) values (?, ?) "
+                             "on conflict (name) do update set last_id = excluded.last_id", [table, upto])
+                added += upto - last
 
     @staticmethod
     def rollup_usable(q: ReportQuery) -> bool:
