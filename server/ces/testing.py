@@ -5,13 +5,18 @@ only stand-in is the clock, which tests can move forward (waits are measured in 
 """
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
+import struct
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import simple_websocket
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -95,9 +100,74 @@ class WsClient:
             pass
 
 
+def websocket_wire(url: str, text: str, timeout: float = 3.0) -> list[tuple[int, bytes]]:
+    """Send `text` as the one message of a hand-made websocket; the frames the server sent back,
+    (opcode, payload), until it closed the connection. Raises AssertionError on any byte that is
+    not a frame (a browser drops the whole read, messages included, on one such byte)."""
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                     .encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(4096)
+        head, data = data.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        payload, mask = text.encode(), os.urandom(4)
+        length = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + struct.pack(">H", len(payload))
+        sock.sendall(b"\x81" + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    frames = []
+    while data:
+        assert data[0] & 0x70 == 0 and data[1] & 0x80 == 0, f"not a server frame: {data[:40]!r}"
+        size, at = data[1] & 0x7F, 2
+        if size == 126:
+            size, at = struct.unpack(">H", data[2:4])[0], 4
+        elif size == 127:
+            size, at = struct.unpack(">Q", data[2:10])[0], 10
+        frames.append((data[0] & 0x0F, data[at:at + size]))
+        data = data[at + size:]
+    return frames
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # keep test output readable
         pass
+
+    def connection_dropped(self, error: BaseException, environ: dict[str, Any] | None = None) -> None:
+        # Without this, werkzeug reads the client's close frame as the next HTTP request and answers
+        # it with a 400 on the websocket.
+        self.close_connection = True
+
+
+def _websockets_end_at_the_close_frame(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """Send nothing after a websocket's close frame, as gunicorn (production) does.
+
+    Under werkzeug's server, flask-sock returns an empty "200 OK" that werkzeug writes on the socket
+    after the close frame. When Chromium reads the last message, the close frame and those bytes in
+    one chunk, it fails the whole chunk ("Invalid frame header") and the message is lost: a widget
+    refused with bad_user_hash never saw the refusal and reconnected. Raising ConnectionError is
+    werkzeug's way to drop a connection without writing a response.
+    """
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        statuses: list[str] = []
+
+        def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = wsgi_app(environ, recording)
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket" and statuses == ["200 OK"]:
+            getattr(body, "close", lambda: None)()
+            raise ConnectionError("websocket closed")
+        return body
+    return app
 
 
 class LiveServer:
@@ -109,7 +179,7 @@ class LiveServer:
         self.site: dict[str, Any] = seed_default_site(self.services.storage, self.clock())  # type: ignore[assignment]
         self.admin_token = self.services.storage.create_admin_token("tests", self.clock())[1]
         self.survey_id = self.services.storage.one("select id from surveys order by id limit 1")["id"]  # type: ignore[index]
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
+        self._server = make_server("127.0.0.1", 0, _websockets_end_at_the_close_frame(self.app), threaded=True,
                                    request_handler=_QuietHandler)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ces.testing import LiveServer, http
+from ces.testing import LiveServer, http, websocket_wire
 
 
 def snapshot(server: LiveServer) -> dict[str, list]:
@@ -140,6 +140,14 @@ def test_message_before_hello_is_refused(seeded: LiveServer) -> None:
     tab = seeded.ws()
     tab.send({"type": "answer", "prompt": "p_x", "score": 3})
     assert tab.expect("error")["code"] == "not_identified"
+
+
+def test_a_refused_socket_gets_the_error_then_the_close_frame_and_nothing_else(seeded: LiveServer) -> None:
+    """Bytes after the close frame made Chromium drop the error with them (and the widget retry)."""
+    frames = websocket_wire(seeded.ws_url, json.dumps({"type": "hello", "site": "site_nope", "user": "u"}))
+    assert [opcode for opcode, _ in frames] == [0x1, 0x8]
+    assert json.loads(frames[0][1])["code"] == "unknown_site"
+    assert frames[1][1][:2] == (1000).to_bytes(2, "big")
 
 
 def test_unknown_site_key_gets_error_and_close(seeded: LiveServer) -> None:

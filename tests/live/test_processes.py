@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from ces.testing import http
+from ces.testing import http, websocket_wire
 
 CES = str(Path(sys.executable).with_name("ces"))
 SITE, SECRET = "site_procs", "sk_procs"
@@ -102,3 +102,14 @@ def test_a_trigger_changed_through_one_process_applies_on_the_other(two_servers)
     assert send(url_b, "u2")["reason"] == "conditions_false"  # the very next event on B
     _admin(url_a, token, "POST", f"/api/v1/triggers/{trigger['id']}/pause")
     assert send(url_b, "u3")["reason"] == "no_trigger"
+
+
+def test_a_refused_socket_ends_at_the_close_frame_under_gunicorn(tmp_path) -> None:
+    proc, url = _serve(tmp_path / "ces.db")
+    try:
+        frames = websocket_wire(url.replace("http", "ws") + "/ws", '{"type":"hello","site":"site_nope","user":"u"}')
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert [opcode for opcode, _ in frames] == [0x1, 0x8]
+    assert b"unknown_site" in frames[0][1]
