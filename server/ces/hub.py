@@ -6,11 +6,12 @@ Sends happen outside the registry lock, so one slow socket never holds up the ot
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import uuid
 from typing import Any, Protocol
+
+from .core.compact_json import compact_json
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Connection:
 
     def send(self, message: dict[str, Any]) -> bool:
         """Send one message; False (and the connection marked dead) when the socket is gone."""
-        data = json.dumps(message, separators=(",", ":"))
+        data = compact_json(message)
         with self._send_lock:
             if not self.alive:
                 return False

@@ -18,6 +18,7 @@ import json
 import uuid
 from typing import Any, Mapping, Sequence
 
+from .core.compact_json import compact_json
 from .core.decision import Decision, Event, Trigger, decide, transaction_of
 from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory, utc_day_start
 from .delivery import push_prompt
@@ -165,7 +166,7 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 if decision.prompted:
                     prompt_id, deliver_after = batch.issue(decision, user_id, row_id)
                     issued.append((prompt_id, user_id, deliver_after))
-                rows.append((row_id, site_id, event_id, user_id, name, json.dumps(properties, separators=(",", ":")),
+                rows.append((row_id, site_id, event_id, user_id, name, compact_json(properties),
                              timestamp if timestamp is not None else now, now, source, decision.decision,
                              decision.reason, decision.detail, decision.trigger_id, prompt_id))
                 seen[event_id] = prompt_id  # the same event_id later in this batch is a duplicate

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from .core import webhook_signing
+from .core.compact_json import compact_json
 from .core.metrics import get_metric
 from .services import Services
 from .storage.webhooks import WebhookStore
@@ -78,7 +79,7 @@ def _enqueue(services: Services, db: Any, prompt: Mapping[str, Any], survey: Map
             body = {"type": event_type, "timestamp": _iso(now),
                     "data": {**data, "high_effort": score <= threshold, "high_effort_max": threshold}}
             store.enqueue(db, hook["id"], prompt["site_id"], event_type, new_msg_id(),
-                          json.dumps(body, separators=(",", ":")), now)
+                          compact_json(body), now)
             queued += 1
     return queued
 

@@ -2,8 +2,9 @@
 single event can never bloat the database or slow a decision down."""
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from .compact_json import compact_json
 
 MAX_KEYS = 64
 MAX_DEPTH = 3
@@ -11,11 +12,13 @@ MAX_BYTES = 8 * 1024
 
 
 def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return max((_depth(v) for v in value), default=0)
-    return 0
+    """Levels of objects: a list does not count as a level, an object inside one does."""
+    is_object = isinstance(value, dict)
+    deepest = 0
+    for v in (value.values() if is_object else value):
+        if isinstance(v, (dict, list)):  # plain values, the usual case, need no call
+            deepest = max(deepest, _depth(v))
+    return deepest + is_object
 
 
 def check_object(value: Any) -> str | None:
@@ -26,6 +29,6 @@ def check_object(value: Any) -> str | None:
         return f"At most {MAX_KEYS} keys."
     if _depth(value) > MAX_DEPTH:
         return f"Nested deeper than {MAX_DEPTH} levels."
-    if len(json.dumps(value, separators=(",", ":"))) > MAX_BYTES:
+    if len(compact_json(value)) > MAX_BYTES:
         return f"Larger than {MAX_BYTES} bytes as JSON."
     return None

@@ -12,11 +12,14 @@ import json
 import secrets
 import sqlite3
 import threading
+from base64 import urlsafe_b64encode
 from contextlib import contextmanager
+from os import urandom
 from typing import Any, Iterable, Iterator
 
 from sqlite_utils import Database
 
+from ..core.compact_json import compact_json
 from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
 from .migrations import OPEN_PROMPT, migrations
 
@@ -36,7 +39,7 @@ def new_prompt_id(now: float) -> str:
     commit and per checkpoint). Ownership, not secrecy, protects a prompt: every use of an id
     checks the prompt belongs to the user.
     """
-    return f"p_{int(now * 1000):011x}{secrets.token_urlsafe(9)}"
+    return f"p_{int(now * 1000):011x}{urlsafe_b64encode(urandom(9)).decode()}"  # = token_urlsafe(9), cheaper
 
 
 def decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -47,7 +50,7 @@ def decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def encode(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (json.dumps(v, separators=(",", ":")) if k in JSON_COLUMNS and v is not None else v)
+    return {k: (compact_json(v) if k in JSON_COLUMNS and v is not None else v)
             for k, v in values.items()}
 
 
@@ -72,6 +75,7 @@ class Storage:
             conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
             db = Database(conn)
             self._local.db = db
+            self._local.synchronous = self.synchronous
         return db
 
     def close(self) -> None:
@@ -96,7 +100,10 @@ class Storage:
         """
         with self._write_lock:
             db = self.db
-            db.execute(f"PRAGMA synchronous={self.synchronous if durable else 'NORMAL'}")
+            level = self.synchronous if durable else "NORMAL"
+            if getattr(self._local, "synchronous", None) != level:  # a statement saved per batch
+                db.execute(f"PRAGMA synchronous={level}")
+                self._local.synchronous = level
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
