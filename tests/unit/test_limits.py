@@ -53,3 +53,10 @@ _json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(
 def test_check_object_agrees_with_the_rule(value: dict[str, Any]) -> None:
     assert (check_object(value) == f"Nested deeper than {MAX_DEPTH} levels.") == (depth(value) > MAX_DEPTH)
     assert compact_json(value) == json.dumps(value, separators=(",", ":"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_json, st.floats(), st.dictionaries(st.one_of(st.integers(), st.floats(), st.booleans()), _json,
+                                                     max_size=3)))
+def test_compact_json_is_json_dumps_compact(value: Any) -> None:
+    assert compact_json(value) == json.dumps(value, separators=(",", ":"))
