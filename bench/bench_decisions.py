@@ -130,11 +130,13 @@ def prepare_db(path: Path) -> None:
     storage.close()
 
 
-def start_server(db: Path) -> tuple[subprocess.Popen, int]:
+def start_server(db: Path | None) -> tuple[subprocess.Popen, int]:
+    """`ces serve` on `db`; None: the HTTP floor (bench/http_floor.py) under the same settings."""
     port = free_port()
     ces = str(Path(sys.executable).with_name("ces"))
-    proc = subprocess.Popen([ces, "serve", "--port", str(port), "--db", str(db), "--threads", "16"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [ces, "serve", "--port", str(port), "--db", str(db), "--threads", "16"] if db is not None else \
+        [sys.executable, str(ROOT / "bench" / "http_floor.py"), "--port", str(port), "--threads", "16"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -239,7 +241,13 @@ def baseline(events: list[dict], directory: str, per_commit: int) -> float:
 
 # --------------------------------------------------------------------------- report
 
-def render(args: argparse.Namespace, engine: dict, web: dict, base100: dict, base_all: dict) -> str:
+def _left(floor: float, inserts: float) -> str:
+    """What the floor and the raw inserts leave of an event's 50 µs at 20,000/s, in words."""
+    left = 1e6 / 20_000 - 1e6 / floor - 1e6 / inserts
+    return f"leaves {left:.0f} µs" if left > 0 else f"already exceeds by {-left:.0f} µs, leaving nothing"
+
+
+def render(args: argparse.Namespace, engine: dict, web: dict, floor: dict, base100: dict, base_all: dict) -> str:
     def mix(reasons: dict[str, int]) -> str:
         total = sum(reasons.values())
         return ", ".join(f"`{k}` {v / total:.0%}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
@@ -258,6 +266,15 @@ WAL, `synchronous=NORMAL` as the product commits decisions).
 |---|---|---|---|---|---|---|
 | engine alone (`decide()`, plain data) | {engine['n']:,} | {engine['rate']:,.0f} | {engine['cpu_rate']:,.0f} | ≥ 100,000 | {base_all['engine']:,.0f} (one commit) | {engine['rate'] / base_all['engine']:.2f} |
 | `POST /api/v1/events`, batches of 100, real database, 1 process | {web['n']:,} | {web['rate']:,.0f} | {web['cpu_rate']:,.0f} (server process) | ≥ 20,000 | {base100['http']:,.0f} / {base_all['http']:,.0f} | {web['rate'] / base100['http']:.2f} / {web['rate'] / base_all['http']:.2f} |
+| HTTP floor: the same server stack, a view that only parses and answers (`bench/http_floor.py`) | {floor['n']:,} | {floor['rate']:,.0f} | {floor['cpu_rate']:,.0f} (server process) | — | — | — |
+
+The HTTP floor is a second baseline measured in the same run: gunicorn with `ces serve`'s settings and
+a Flask view that parses the same bodies and answers 100 results of the real shape, with no
+validation, no decision and no database. The real endpoint reaches {web['rate'] / floor['rate']:.2f} of it. At 20,000/s an
+event has 50 µs; the floor takes {1e6 / floor['rate']:.0f} µs of them and the raw insert of its row (commit per 100)
+{1e6 / base100['http']:.0f} µs, which {_left(floor['rate'], base100['http'])} for validating it, deciding, reading the
+user's history and writing the prompt, unless the database work overlaps the Python work (it runs
+outside the GIL, but a batch's decisions hold the write lock from the first read to the commit).
 
 "Per CPU-second" divides by the CPU time the measured process used (the engine's loop; the
 server process and its worker, from `/proc`), which the other work on a shared machine does not
@@ -325,6 +342,13 @@ def main() -> None:
             proc.wait(timeout=15)
         print(f"http: {web['rate']:,.0f} decisions/s wall, {web['cpu_rate']:,.0f} per server CPU-second "
               f"({web['n']:,} decisions)  {web['reasons']}")
+        proc, port = start_server(None)
+        try:
+            floor = bench_http(port, args.batches, pid=proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+        print(f"http floor: {floor['rate']:,.0f} events/s wall, {floor['cpu_rate']:,.0f} per server CPU-second")
         base100 = {"http": baseline(web["events"], tmp, 100)}
         base_all = {"http": baseline(web["events"], tmp, len(web["events"])),
                     "engine": statistics.median(baseline(engine["events"], tmp, len(engine["events"]))
@@ -333,7 +357,7 @@ def main() -> None:
           f"(engine-sized: {base_all['engine']:,.0f})")
     print(f"ratios: engine/baseline {engine['rate'] / base_all['engine']:.2f}; "
           f"http/baseline(per 100) {web['rate'] / base100['http']:.2f}")
-    section = render(args, engine, web, base100, base_all)
+    section = render(args, engine, web, floor, base100, base_all)
     if args.write:
         write_section(section)
     else:

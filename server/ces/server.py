@@ -6,15 +6,17 @@ process: the hub of open sockets lives in that process (see docs/deployment.md).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], overrides: dict[str, Any]) -> None:
+class Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn with `options`, serving the WSGI app `load()` returns (in the worker)."""
+
+    def __init__(self, options: dict[str, Any], load: Callable[[], Any]) -> None:
         self.options = options
-        self.overrides = overrides
+        self._load = load
         super().__init__()
 
     def load_config(self) -> None:
@@ -22,12 +24,19 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from .app import create_app
-        return create_app(self.overrides)
+        return self._load()
 
 
 def serve(host: str, port: int, overrides: dict[str, Any], threads: int = 2000) -> None:
-    _Gunicorn({
+    def load() -> Any:
+        from .app import create_app
+        return create_app(overrides)
+    Gunicorn(options(host, port, threads), load).run()
+
+
+def options(host: str, port: int, threads: int) -> dict[str, Any]:
+    """The production settings (the benchmarks run their baselines under the same)."""
+    return {
         "bind": f"{host}:{port}",
         "workers": 1,
         "worker_class": "gthread",
@@ -38,4 +47,4 @@ def serve(host: str, port: int, overrides: dict[str, Any], threads: int = 2000) 
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
-    }, overrides).run()
+    }
