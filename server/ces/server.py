@@ -6,9 +6,13 @@ process: the hub of open sockets lives in that process (see docs/deployment.md).
 """
 from __future__ import annotations
 
+import logging
+import resource
 from typing import Any, Callable
 
 from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
 
 
 class Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -28,10 +32,29 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve(host: str, port: int, overrides: dict[str, Any], threads: int = 2000) -> None:
+    raise_open_file_limit(threads)
+
     def load() -> Any:
         from .app import create_app
         return create_app(overrides)
     Gunicorn(options(host, port, threads), load).run()
+
+
+def raise_open_file_limit(threads: int) -> int:
+    """Raise this process's open-file limit to the hard limit; the soft limit it ends with.
+
+    Each open socket costs 2 descriptors (docs/deployment.md) and many systems start processes at
+    a soft limit of 1,024, which would cap a server at about 500 widgets whatever --threads says.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 2 * threads + 1024)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft < 2 * threads + 256:
+        log.warning("open-file limit %d holds about %d sockets, fewer than --threads %d: raise `ulimit -n`",
+                    soft, (soft - 256) // 2, threads)
+    return soft
 
 
 def options(host: str, port: int, threads: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -26,11 +26,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(db: Path) -> tuple[subprocess.Popen, str]:
+def _serve(db: Path, **popen: Any) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}
     proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "16"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, **popen)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -113,3 +113,27 @@ def test_a_refused_socket_ends_at_the_close_frame_under_gunicorn(tmp_path) -> No
         proc.wait(timeout=15)
     assert [opcode for opcode, _ in frames] == [0x1, 0x8]
     assert b"unknown_site" in frames[0][1]
+
+
+def _open_file_limits(pid: int) -> tuple[int, int]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return int(soft), int(hard)
+    raise AssertionError("no open-file limit in /proc")
+
+
+def test_ces_serve_raises_its_open_file_limit_to_the_hard_limit(tmp_path) -> None:
+    """Started at a soft limit of 1,024 (many systems' default: about 500 widgets), it takes the hard one."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 1024:
+        pytest.skip("the hard limit here is no higher than 1,024")
+    low = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # noqa: E731
+    proc, url = _serve(tmp_path / "ces.db", preexec_fn=low)
+    try:
+        soft, _ = _open_file_limits(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert soft > 1024 and (hard == resource.RLIM_INFINITY or soft == hard)

@@ -1,6 +1,9 @@
 """The spine, live: event in, prompt pushed over a real websocket, answer stored, score out."""
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from ces.testing import LiveServer
@@ -226,3 +229,34 @@ def test_score_readable_with_admin_token(live_server: LiveServer) -> None:
     assert status == 200 and body["n"] == 0
     status, _ = live_server.get(f"/api/v1/surveys/{live_server.survey_id}/score", token="ces_admin_nope")
     assert status == 401
+
+
+def _database_files_open(server: LiveServer) -> int:
+    """File descriptors of this process (the server's) open on the database or its WAL."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += target.startswith(server.db_path)
+    return count
+
+
+def test_an_idle_socket_holds_no_database_connection(live_server: LiveServer) -> None:
+    """Thousands of open sockets must not cost 2 file descriptors each for SQLite (4,000 sockets
+    held 8,000 of them, the server ran out of files at 5,000, and gunicorn killed the worker).
+
+    The sockets say hello one after the other: SQLite keeps a closed connection's descriptor for
+    reuse while another connection of the process holds a lock on the file, so what the count
+    bounds is the most connections open at once, which is what this test keeps at one or two.
+    """
+    before = _database_files_open(live_server)
+    tabs = [live_server.ws(f"idle-{i}") for i in range(30)]
+    # Each socket's thread lets go of its connection just after sending welcome.
+    deadline = time.monotonic() + 5
+    while (extra := _database_files_open(live_server) - before) > 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert extra <= 4  # 60 and more when each socket kept its own
+    prompt = checkout(live_server, "idle-7", "e-idle")  # and the sockets still work
+    assert tabs[7].expect("prompt")["prompt"]["id"] == prompt["prompt_id"]
