@@ -150,11 +150,10 @@ def widget_socket(ws: Any) -> None:
             raw = ws.receive(timeout=30)
             if raw is None:
                 continue
-            session.handle(raw)
             # An idle socket holds no SQLite connection (2 file descriptors): with thousands of
-            # sockets those, not the sockets, would exhaust the open-file limit. Reopening costs
-            # a fraction of a millisecond, and a socket sends a handful of messages per prompt.
-            services.storage.close()
+            # sockets those, not the sockets, would exhaust the open-file limit.
+            with services.storage.borrowed():
+                session.handle(raw)
     except Quit:
         pass
     finally:

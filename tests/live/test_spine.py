@@ -247,13 +247,11 @@ def test_an_idle_socket_holds_no_database_connection(live_server: LiveServer) ->
     """Thousands of open sockets must not cost 2 file descriptors each for SQLite (4,000 sockets
     held 8,000 of them, the server ran out of files at 5,000, and gunicorn killed the worker).
 
-    The sockets say hello one after the other: SQLite keeps a closed connection's descriptor for
-    reuse while another connection of the process holds a lock on the file, so what the count
-    bounds is the most connections open at once, which is what this test keeps at one or two.
+    The sockets say hello one after the other, so one or two pooled connections serve them all.
     """
     before = _database_files_open(live_server)
     tabs = [live_server.ws(f"idle-{i}") for i in range(30)]
-    # Each socket's thread lets go of its connection just after sending welcome.
+    # Each socket's thread gives its connection back just after sending welcome.
     deadline = time.monotonic() + 5
     while (extra := _database_files_open(live_server) - before) > 4 and time.monotonic() < deadline:
         time.sleep(0.05)
