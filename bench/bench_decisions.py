@@ -24,7 +24,6 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
 import sqlite3
 import subprocess
@@ -39,6 +38,7 @@ from ces.bootstrap import seed_default_site
 from ces.core.decision import Event, StaticFacts, Survey, Trigger, decide, order
 from ces.core.fatigue import DAY, FatiguePolicy, PastPrompt, SurveyCounts, SurveyQuota, UserHistory
 from ces.storage import Storage
+from ces.testing import ces_serve, free_port, wait_until_serving
 
 SITE, SECRET = "site_bench", "sk_bench"
 NAMES = [f"event_{i}" for i in range(25)]
@@ -106,12 +106,6 @@ def bench_engine(n: int) -> dict:
 
 # --------------------------------------------------------------------------- HTTP, real database
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prepare_db(path: Path) -> None:
     storage = Storage(str(path))
     storage.migrate()
@@ -132,22 +126,24 @@ def prepare_db(path: Path) -> None:
 
 def start_server(db: Path | None) -> tuple[subprocess.Popen, int]:
     """`ces serve` on `db`; None: the HTTP floor (bench/http_floor.py) under the same settings."""
+    if db is not None:
+        proc, url = ces_serve(db)
+        return proc, int(url.rsplit(":", 1)[1])
     port = free_port()
-    ces = str(Path(sys.executable).with_name("ces"))
-    command = [ces, "serve", "--port", str(port), "--db", str(db), "--threads", "16"] if db is not None else \
-        [sys.executable, str(ROOT / "bench" / "http_floor.py"), "--port", str(port), "--threads", "16"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "http_floor.py"), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_serving(f"http://127.0.0.1:{port}", proc)
+    return proc, port
+
+
+def measure_http(db: Path | None, batches: int) -> dict:
+    """bench_http() against a server started for it (see start_server), stopped after."""
+    proc, port = start_server(db)
+    try:
+        return bench_http(port, batches, pid=proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -337,20 +333,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         prepare_db(db)
-        proc, port = start_server(db)
-        try:
-            web = bench_http(port, args.batches, pid=proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+        web = measure_http(db, args.batches)
         print(f"http: {web['rate']:,.0f} decisions/s wall, {web['cpu_rate']:,.0f} per server CPU-second "
               f"({web['n']:,} decisions)  {web['reasons']}")
-        proc, port = start_server(None)
-        try:
-            floor = bench_http(port, args.batches, pid=proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+        floor = measure_http(None, args.batches)
         print(f"http floor: {floor['rate']:,.0f} events/s wall, {floor['cpu_rate']:,.0f} per server CPU-second")
         base100 = {"http": baseline(web["events"], tmp, 100)}
         base_all = {"http": baseline(web["events"], tmp, len(web["events"])),

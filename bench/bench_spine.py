@@ -15,25 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from ces.testing import WsClient, http
+from ces.testing import WsClient, ces_serve, http
 
 SITE, SECRET = "site_bench", "sk_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -42,21 +34,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def start_server(db: Path, threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}
-    ces = str(Path(sys.executable).with_name("ces"))
-    proc = subprocess.Popen([ces, "serve", "--port", str(port), "--db", str(db), "--threads", str(threads)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if http("GET", f"{url}/healthz")[0] == 200:
-                return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return ces_serve(db, threads, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET})
 
 
 def open_sockets(url: str, count: int) -> list[WsClient]:

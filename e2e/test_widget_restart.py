@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,34 +20,16 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from ces.testing import http
+from ces.testing import ces_serve, free_port, http
 from test_widget_support import HOST, open_shop, shop, wait_until  # noqa: F401 (shop is a fixture)
 
-CES = str(Path(sys.executable).with_name("ces"))
 SITE_KEY, SECRET_KEY = "site_restart", "sk_restart"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(port: int, db: Path) -> subprocess.Popen[bytes]:
     """`ces serve` in a process group of its own (gunicorn's master and worker: signal both)."""
-    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE_KEY, "CES_BOOTSTRAP_SECRET_KEY": SECRET_KEY}
-    proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "50"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200:
-                return proc
-        except OSError:
-            pass
-        assert proc.poll() is None, "the server exited"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
+    return ces_serve(db, threads=50, port=port, start_new_session=True,
+                     env={"CES_BOOTSTRAP_SITE_KEY": SITE_KEY, "CES_BOOTSTRAP_SECRET_KEY": SECRET_KEY})[0]
 
 
 def kill(proc: subprocess.Popen[bytes]) -> None:

@@ -10,6 +10,8 @@ import json
 import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -59,6 +61,46 @@ def http(method: str, url: str, body: Any = None, token: str | None = None,
         return status, json.loads(payload) if payload else None
     except ValueError:
         return status, payload
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen | None = None, timeout: float = 30) -> None:
+    """Until `url`/healthz answers 200; AssertionError (the process killed) if it exits or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http("GET", f"{url}/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            if proc is not None:
+                proc.kill()
+            raise AssertionError(f"{url} did not start")
+        time.sleep(0.05)
+
+
+def ces_serve(db: str | Path, threads: int = 16, port: int | None = None, env: dict[str, str] | None = None,
+              **popen: Any) -> tuple[subprocess.Popen, str]:
+    """`ces serve` (the production server) on `db` in a child process, once it answers; and its URL.
+
+    `env` is added to this process's environment; `popen` goes to Popen (output to /dev/null unless
+    it says otherwise).
+    """
+    port = port or free_port()
+    ces = str(Path(sys.executable).with_name("ces"))
+    proc = subprocess.Popen([ces, "serve", "--port", str(port), "--db", str(db), "--threads", str(threads)],
+                            env={**os.environ, **(env or {})},
+                            **{"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen})
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(url, proc)
+    return proc, url
 
 
 class WsClient:

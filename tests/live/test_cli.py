@@ -2,40 +2,21 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from ces.testing import WsClient, http
+from ces.testing import WsClient, ces_serve, http
 
 CES = str(Path(sys.executable).with_name("ces"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_bootstraps_prints_keys_and_serves(tmp_path) -> None:
-    port, db = free_port(), tmp_path / "ces.db"
-    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": "site_fixed", "CES_BOOTSTRAP_SECRET_KEY": "sk_fixed"}
-    proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "50"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    proc, url = ces_serve(tmp_path / "ces.db", threads=50,
+                          env={"CES_BOOTSTRAP_SITE_KEY": "site_fixed", "CES_BOOTSTRAP_SECRET_KEY": "sk_fixed"},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    port = int(url.rsplit(":", 1)[1])
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if http("GET", f"{url}/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
         tab = WsClient(f"ws://127.0.0.1:{port}/ws")
         tab.send({"type": "hello", "site": "site_fixed", "user": "u1"})
         tab.expect("welcome")

@@ -2,47 +2,23 @@
 decisions stay atomic across processes, and a trigger changed through one applies on the other."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from ces.testing import http, websocket_wire
+from ces.testing import ces_serve, http, websocket_wire
 
 CES = str(Path(sys.executable).with_name("ces"))
 SITE, SECRET = "site_procs", "sk_procs"
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(db: Path, **popen: Any) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}
-    proc = subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db), "--threads", "16"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, **popen)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if http("GET", f"{url}/healthz")[0] == 200:
-                return proc, url
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("server did not start")
-        time.sleep(0.1)
+    return ces_serve(db, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}, **popen)
 
 
 @pytest.fixture

@@ -54,6 +54,13 @@ def encode(values: dict[str, Any]) -> dict[str, Any]:
             for k, v in values.items()}
 
 
+def _in_lists(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """`values` in slices that stay far below SQLite's host-parameter limit, each with its `?,?,…`."""
+    for i in range(0, len(values), size):
+        chunk = values[i:i + size]
+        yield chunk, ",".join("?" * len(chunk))
+
+
 POOL_SIZE = 16  # idle connections kept for `borrowed()`
 
 
@@ -338,9 +345,7 @@ class Storage:
         """event_id -> prompt_id for the ids already received on the site."""
         seen: dict[str, str | None] = {}
         conn = self.db.conn
-        for i in range(0, len(event_ids), 500):
-            chunk = event_ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_lists(event_ids):
             for event_id, prompt_id in conn.execute(
                     f"select event_id, prompt_id from events where site_id = ? and event_id in ({marks})",
                     (site_id, *chunk)):
@@ -355,15 +360,13 @@ class Storage:
         closed prompt's contact time is never after its closed_at, so `closed_at >= since` loses
         nothing. Index prompts(site_id, user_id, status), one query per 500 users.
         """
-        users = list(user_ids)
         rows: list[tuple[Any, ...]] = []
         conn = self.db.conn
-        for i in range(0, len(users), 500):
-            chunk = users[i:i + 500]
+        for chunk, marks in _in_lists(list(user_ids)):
             rows += conn.execute(
                 "select p.user_id, p.id, p.survey_id, s.metric, p.status, p.created_at, p.shown_at, p.closed_at, "
                 "p.expires_at from prompts p join surveys s on s.id = p.survey_id "
-                f"where p.site_id = ? and p.user_id in ({','.join('?' * len(chunk))}) "
+                f"where p.site_id = ? and p.user_id in ({marks}) "
                 "and (p.status in ('issued','delivered','shown') or p.closed_at >= ?)",
                 (site_id, *chunk, float("inf") if since is None else since)).fetchall()
         return rows
@@ -373,14 +376,12 @@ class Storage:
 
         Index idx_prompts_site_transaction: an IN list on the column implies its `is not null`
         (adding that term makes SQLite scan the range instead; EXPLAIN QUERY PLAN checked)."""
-        wanted = list(transactions)
         found: dict[str, str] = {}
         conn = self.db.conn
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
+        for chunk, marks in _in_lists(list(transactions)):
             for transaction, prompt_id in conn.execute(
                     "select \"transaction\", min(id) from prompts where site_id = ? "
-                    f"and \"transaction\" in ({','.join('?' * len(chunk))}) group by 1", (site_id, *chunk)):
+                    f"and \"transaction\" in ({marks}) group by 1", (site_id, *chunk)):
                 found[transaction] = prompt_id
         return found
 
