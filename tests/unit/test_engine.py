@@ -1,6 +1,7 @@
 """The decision engine, directly: plain data in, a Decision out; no database, no server."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,14 @@ def test_sampling_and_variants_are_sticky_and_independent() -> None:
     assert abs(chosen.count(2) / len(users) - 0.5) < 0.03
     assert chosen == [run(ev(u), split).survey_id for u in users]
     assert run(ev(), t(sample_rate=0)).reason == "sampled_out"
+
+
+def test_a_trigger_with_bad_variant_weights_is_refused_when_built_not_per_event() -> None:
+    for bad in (((1, 50.0), (2, 40.0)), ((1, -10.0), (2, 110.0)), ((1, True), (2, 99.0))):
+        with pytest.raises(ValueError, match="weight"):
+            t(variants=bad)
+    assert t(variants=((1, 0.0), (2, 100.0))).variants == ((1, 0.0), (2, 100.0))
+    assert {run(ev(f"u{i}"), t(variants=((1, 0.0), (2, 100.0)))).survey_id for i in range(200)} == {2}
 
 
 def test_survey_paused_and_gone() -> None:

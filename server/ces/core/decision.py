@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Protocol, Sequence
 from . import conditions as cond
 from .durations import human
 from .fatigue import FatiguePolicy, SurveyCounts, SurveyQuota, UserHistory, check, check_quota
-from .sampling import choose_variant, sampled_in
+from .sampling import check_weights, pick_variant, sampled_in
 
 DAY = 86_400
 DEFAULT_TTL = 7 * DAY
@@ -76,6 +76,8 @@ class Trigger:
     check: Callable[[Any, Any], bool] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.variants:
+            check_weights(self.variants)  # here, once, not on every event the trigger decides
         if self.conditions and self.check is None:
             object.__setattr__(self, "check", compile_conditions(self.conditions))
 
@@ -278,7 +280,7 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
     if t.sample_rate < 100 and not sampled_in(t.sample_rate, site_key, t.id, event.user_id):
         return ("sampled_out", t, t.survey_id,
                 lambda: f"trigger {t.id} samples {t.sample_rate:g}% of users; this user is not in the sample")
-    survey_id = choose_variant(t.variants, site_key, t.id, event.user_id) if t.variants else t.survey_id
+    survey_id = pick_variant(t.variants, site_key, t.id, event.user_id) if t.variants else t.survey_id
     survey = surveys.get(survey_id)
     if survey is None or survey.status != "active":
         return ("survey_paused", t, survey_id, f"survey {survey_id} is {'paused' if survey else 'gone'}")

@@ -97,7 +97,13 @@ def choose_variant(variants: Sequence[tuple[SurveyId, float]], site_key: str,
     Sticky per user while the variant list is unchanged. A weight of 0 is never
     chosen (it keeps a variant listed while switched off).
     """
-    _check_weights(variants)
+    check_weights(variants)
+    return pick_variant(variants, site_key, trigger_id, user_id)
+
+
+def pick_variant(variants: Sequence[tuple[SurveyId, float]], site_key: str,
+                 trigger_id: int | str, user_id: str) -> SurveyId:
+    """choose_variant() for weights already checked (a trigger checks its own once, when built)."""
     point = user_bucket(_VARIANT_SALT, site_key, trigger_id, user_id)
     cumulative = 0.0
     for survey_id, weight in variants:
@@ -114,7 +120,7 @@ def _check_rate(rate: float) -> None:
         raise ValueError(f"sampling rate must be a number in 0..100, got {rate!r}")
 
 
-def _check_weights(variants: Sequence[tuple[object, float]]) -> None:
+def check_weights(variants: Sequence[tuple[object, float]]) -> None:
     if not variants:
         raise ValueError("at least one variant is needed")
     weights = [w for _, w in variants]
