@@ -105,14 +105,14 @@ class _Batch:
         self.transactions = self.storage.rules_transaction_prompts(self.site_id, transactions)
 
     def counts(self, survey_id: int) -> tuple[int, int, int, int]:
-        """The survey's quota counts: as stored when the batch began, plus the prompts it issued."""
+        """The survey's quota counts: as stored when the batch began (each up to its limit, which is
+        all a quota check needs), plus the prompts the batch issued."""
         stored = self._counts.get(survey_id)
         if stored is None:
-            q = self.surveys[survey_id].quota
-            which = (True, True, True, True) if q is None else (
-                q.max_prompts_per_day is not None, q.max_answers_per_day is not None,
-                q.max_prompts_total is not None, q.max_answers_total is not None)
-            stored = self._counts[survey_id] = self.storage.rules_survey_counts(survey_id, self.day_start, which)
+            q = self.surveys[survey_id].quota  # only surveys with a quota are asked about
+            limits = (None, None, None, None) if q is None else (
+                q.max_prompts_per_day, q.max_answers_per_day, q.max_prompts_total, q.max_answers_total)
+            stored = self._counts[survey_id] = self.storage.rules_survey_counts(survey_id, self.day_start, limits)
         mine = self._issued.get(survey_id, 0)
         return stored[0] + mine, stored[1], stored[2] + mine, stored[3]
 

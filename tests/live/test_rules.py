@@ -297,6 +297,22 @@ def test_daily_prompt_quota_rolls_over_at_utc_midnight(live_server: LiveServer) 
     prompted(send(live_server, "c"))
 
 
+def test_a_raised_quota_asks_again_and_counts_stop_at_the_limit(live_server: LiveServer) -> None:
+    policy(live_server)
+    path = f"/api/v1/surveys/{live_server.survey_id}"
+    ok(live_server.admin("PATCH", path, {"quota": {"max_prompts_per_day": 2}}))
+    for user in "abc":
+        send(live_server, user)
+    assert skipped(send(live_server, "d"), "quota_reached")["detail"] == "2 prompts today (UTC), quota is 2"
+    ok(live_server.admin("PATCH", path, {"quota": {"max_prompts_per_day": 3}}))  # applies to the next event
+    prompted(send(live_server, "d"))
+    assert skipped(send(live_server, "e"), "quota_reached")["detail"] == "3 prompts today (UTC), quota is 3"
+    # The count behind a quota reads no further than the limit: what the check needs, at any volume.
+    storage, day = live_server.services.storage, live_server.clock() - 60
+    assert storage.rules_survey_counts(live_server.survey_id, day, (2, None, 1, 0)) == (2, 0, 1, 0)
+    assert storage.rules_survey_counts(live_server.survey_id, day, (10, 10, 10, None)) == (3, 0, 3, 0)
+
+
 def test_total_answer_quota(live_server: LiveServer) -> None:
     policy(live_server)
     ok(live_server.admin("PATCH", f"/api/v1/surveys/{live_server.survey_id}", {"quota": {"max_answers_total": 1}}))

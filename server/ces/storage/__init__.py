@@ -386,21 +386,24 @@ class Storage:
         return found
 
     def rules_survey_counts(self, survey_id: int, day_start: float,
-                            which: tuple[bool, bool, bool, bool] = (True, True, True, True)) -> tuple[int, int, int, int]:
-        """(prompts today, answers today, prompts in total, answers in total); indexes (survey_id, created_at).
+                            limits: tuple[int | None, int | None, int | None, int | None]) -> tuple[int, int, int, int]:
+        """(prompts today, answers today, prompts in total, answers in total), each counted up to
+        its limit in `limits` (the survey's quota for it; None: not counted, 0).
 
-        `which` says which of the four to count (the others are 0): a survey with a daily quota
-        only never pays for counting its whole history.
+        A quota only asks "has the count reached the limit?", so no count reads more than `limit`
+        index entries (survey_id, created_at): a busy survey's batch costs the same at its 10th and
+        its 100,000th prompt of the day, and a survey with a daily quota only never counts its history.
         """
-        sql = ("select count(*) from prompts where survey_id = ? and created_at >= ?",
-               "select count(*) from answers where survey_id = ? and created_at >= ?",
-               "select count(*) from prompts where survey_id = ?",
-               "select count(*) from answers where survey_id = ?")
+        sql = ("select 1 from prompts where survey_id = ? and created_at >= ?",
+               "select 1 from answers where survey_id = ? and created_at >= ?",
+               "select 1 from prompts where survey_id = ?",
+               "select 1 from answers where survey_id = ?")
         conn = self.db.conn
         out = [0, 0, 0, 0]
-        for i, wanted in enumerate(which):
-            if wanted:
-                out[i] = conn.execute(sql[i], (survey_id, day_start) if i < 2 else (survey_id,)).fetchone()[0]
+        for i, limit in enumerate(limits):
+            if limit is not None:
+                params = (survey_id, day_start, limit) if i < 2 else (survey_id, limit)
+                out[i] = conn.execute(f"select count(*) from ({sql[i]} limit ?)", params).fetchone()[0]
         return out[0], out[1], out[2], out[3]
 
     def rules_next_event_row(self, db: Database) -> int:
