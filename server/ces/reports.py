@@ -87,7 +87,8 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
     periods: dict[date, dict[int, int]] = {}
     per_trigger: dict[int, dict[int, int]] = {}
     starts: dict[int, date] = {}
-    for day, trigger_id, score, n in reports.by_day_and_trigger(q, survey["id"]):
+    trend, driver_rows = _trend_and_driver_rows(reports, survey["id"], q)
+    for day, trigger_id, score, n in trend:
         start = starts.get(day)
         if start is None:
             start = starts[day] = period_start(day, q.interval)
@@ -115,17 +116,37 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
         "by_touchpoint": touchpoints, "drivers": None,
     }
     if q.driver:
-        report["drivers"] = driver_report(reports, survey, q)
+        report["drivers"] = driver_report(survey["metric"], q, driver_rows)
     return report
 
 
-def driver_report(reports: Reports, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
+Rows = list[tuple[Any, ...]]
+
+
+def _trend_and_driver_rows(reports: Reports, survey_id: int, q: ReportQuery) -> tuple[Rows, Rows]:
+    """(day, trigger id, score, n) rows for the trend and touchpoints, and (kind, value, score, n) rows
+    for the driver (none without one). On the base tables both come from one scan."""
+    if not q.driver:
+        return reports.by_day_and_trigger(q, survey_id), []
+    if reports.rollup_usable(q):
+        return reports.by_day_and_trigger(q, survey_id), reports.by_property(q, survey_id, q.driver, q.buckets)
+    trend: dict[tuple[int, int, int], int] = {}
+    by_value: dict[tuple[str, str, int], int] = {}
+    for day, trigger_id, score, kind, value, n in reports.by_day_trigger_and_property(q, survey_id, q.driver, q.buckets):
+        trend[day, trigger_id, score] = trend.get((day, trigger_id, score), 0) + n
+        if kind is not None:
+            by_value[kind, value, score] = by_value.get((kind, value, score), 0) + n
+    return [(*k, n) for k, n in trend.items()], [(*k, n) for k, n in by_value.items()]
+
+
+def driver_report(metric: str, q: ReportQuery, rows: Rows) -> dict[str, Any]:
+    """The driver section from (kind, value or bucket label, score, n) rows."""
     bounds = q.buckets or drivers.DEFAULT_BOUNDS
     counts: dict[tuple[str, str], dict[int, int]] = {}
-    for kind, value, score, n in reports.by_property(q, survey["id"], q.driver, q.buckets):  # type: ignore[arg-type]
+    for kind, value, score, n in rows:
         counts.setdefault((kind, value), {})[score] = n
-    rows = drivers.rank(survey["metric"], counts, bounds)
-    return {"property": q.driver, "buckets": list(bounds), "values": [r.as_dict() for r in rows]}
+    ranked = drivers.rank(metric, counts, bounds)
+    return {"property": q.driver, "buckets": list(bounds), "values": [r.as_dict() for r in ranked]}
 
 
 def comments(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:

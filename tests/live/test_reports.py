@@ -75,6 +75,11 @@ def test_report_sections_on_seeded_data(live_server: LiveServer) -> None:
     # The base tables (a range off midnight) give the same funnel as the rollups.
     base = report(live_server, "?from=2026-03-01T00:00:01Z")
     assert base["source"] == "base" and base["funnel"] == f and base["score"] == body["score"]
+    # On the base tables the trend, touchpoints and driver come from one scan: the same sections.
+    based = report(live_server, "?interval=week&driver=transfers&from=2026-03-01T00:00:01Z")
+    assert based["source"] == "base"
+    for section in ("score", "funnel", "over_time", "by_touchpoint", "drivers"):
+        assert based[section] == body[section], section
     periods = body["over_time"]["periods"]
     assert [p["start"] for p in periods] == ["2026-03-02", "2026-03-09"]
     assert [p["n"] for p in periods] == [10, 10] and [p["headline"] for p in periods] == [60.0, 30.0]
