@@ -94,6 +94,26 @@ def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float]) -> tup
     return kind, value
 
 
+def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
+                   params: list[Any]) -> tuple[str, str, str, str]:
+    """SQL for the driver on the base tables: (kind, value or bucket label, "the value is usable",
+    and a subquery of the filtered answers as day, trigger_id, score, jt, jv), the first three
+    over the subquery's jt (JSON type) and jv (value). Appends the subquery's parameters.
+
+    The subquery reads each answer's property once: LIMIT -1 keeps SQLite from flattening it into
+    the outer query, which would parse the JSON again in every branch of the CASE expressions.
+    """
+    kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS)
+    path = "$." + key
+    params.extend([path, path])
+    where = _where(q, survey_id, "a.created_at", params)
+    answers = ("select cast(a.created_at / 86400 as integer) as day, coalesce(p.trigger_id, 0) as trigger_id, "
+               "a.score as score, json_type(e.properties, ?) as jt, json_extract(e.properties, ?) as jv "
+               f"from {_answers_from(q, events=True)} where {where} limit -1")
+    usable = f"jt in {SCALAR_TYPES} and (jt != 'text' or length(jv) <= {MAX_TEXT_VALUE})"
+    return kind, value, usable, answers
+
+
 class Reports:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
@@ -239,18 +259,9 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
-        path = "$." + key
-        kind, value = _value_case("json_type(e.properties, ?)", "json_extract(e.properties, ?)",
-                                  bounds or drivers.DEFAULT_BOUNDS)
-        # Each placeholder in the CASE expressions takes the path; count them in order.
-        kind_params = [path] * kind.count("?")
-        value_params = [path] * value.count("?")
-        where = _where(q, survey_id, "a.created_at", params)
-        sql = (f"select {kind}, {value}, a.score, count(*) from {_answers_from(q, events=True)} "
-               f"where {where} and json_type(e.properties, ?) in {SCALAR_TYPES} "
-               f"and (json_type(e.properties, ?) != 'text' or length(json_extract(e.properties, ?)) <= {MAX_TEXT_VALUE}) "
-               "group by 1, 2, 3")
-        return self.conn.execute(sql, kind_params + value_params + params + [path, path, path]).fetchall()
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params)
+        return self.conn.execute(f"select {kind}, {value}, score, count(*) from ({answers}) where {usable} "
+                                 "group by 1, 2, 3", params).fetchall()
 
     def by_day_trigger_and_property(self, q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None
                                     ) -> list[tuple[int, int, int, str | None, str | None, int]]:
@@ -260,19 +271,12 @@ class Reports:
 
         The base tables are what makes a filtered report slow (each answer joins its prompt by a text
         key, then its event, then parses the event's JSON): one scan instead of two halves the time.
-        The subquery reads each answer's property once (LIMIT -1 keeps SQLite from flattening it,
-        which would parse the JSON again in every branch of the CASE expressions).
         """
-        kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS)
-        path = "$." + key
-        params: list[Any] = [path, path]
-        where = _where(q, survey_id, "a.created_at", params)
-        usable = f"jt in {SCALAR_TYPES} and (jt != 'text' or length(jv) <= {MAX_TEXT_VALUE})"
+        params: list[Any] = []
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params)
         return self.conn.execute(
             f"select day, trigger_id, score, case when {usable} then {kind} end, case when {usable} then {value} end, "
-            "count(*) from (select cast(a.created_at / 86400 as integer) as day, coalesce(p.trigger_id, 0) as trigger_id, "
-            "a.score as score, json_type(e.properties, ?) as jt, json_extract(e.properties, ?) as jv "
-            f"from {_answers_from(q, events=True)} where {where} limit -1) group by 1, 2, 3, 4, 5", params).fetchall()
+            f"count(*) from ({answers}) group by 1, 2, 3, 4, 5", params).fetchall()
 
     # -- funnel -----------------------------------------------------------------------------------
     def funnel(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
