@@ -23,7 +23,7 @@ from ..core.compact_json import compact_json
 from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
 from .migrations import OPEN_PROMPT, migrations
 
-JSON_COLUMNS = {"settings", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits"}
+JSON_COLUMNS = {"settings", "allowed_origins", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits"}
 OPEN_STATUSES = ("issued", "delivered", "shown")
 
 
@@ -164,12 +164,14 @@ class Storage:
 
     # -- sites -------------------------------------------------------------------------
     def create_site(self, name: str, now: float, site_key: str | None = None,
-                    secret_key: str | None = None, identity_verification: bool = False) -> dict[str, Any]:
+                    secret_key: str | None = None, identity_verification: bool = False,
+                    allowed_origins: Iterable[str] = ()) -> dict[str, Any]:
         with self.write() as db:
             row_id = db["sites"].insert({
                 "name": name, "site_key": site_key or new_key("site", 12),
                 "secret_key": secret_key or new_key("sk", 24),
                 "identity_verification": int(identity_verification), "settings": "{}", "created_at": now,
+                "allowed_origins": compact_json(list(allowed_origins)),
             }).last_pk
         return self.get_site(row_id)  # type: ignore[return-value]
 
@@ -188,6 +190,10 @@ class Storage:
     def set_identity_verification(self, site_id: int, on: bool) -> None:
         with self.write() as db:
             db.execute("update sites set identity_verification = ? where id = ?", [int(on), site_id])
+
+    def set_allowed_origins(self, site_id: int, origins: Iterable[str]) -> None:
+        with self.write() as db:
+            db.execute("update sites set allowed_origins = ? where id = ?", [compact_json(list(origins)), site_id])
 
     # -- admin tokens ------------------------------------------------------------------------
     @staticmethod

@@ -201,3 +201,11 @@ def prompt_insert_cost(db: Database) -> None:
     # every open prompt's row: 150 ms of a 300 ms report with 62,000 open (bench/bench_report.py).
     db.execute("create index idx_prompts_open_survey on prompts (survey_id, created_at, delivered_at, shown_at, "
                f"status) where {OPEN_PROMPT}")
+
+
+@migrations(name="0006_site_allowed_origins")
+def site_allowed_origins(db: Database) -> None:
+    # The browser origins whose pages may open a site's widget socket (a JSON list; "*" = any,
+    # "https://*.shop.example" = any subdomain). Sites that existed before the check keep working
+    # as they did (any origin) until their owner narrows the list; new sites start from theirs.
+    db.execute("alter table sites add column allowed_origins text not null default '[\"*\"]'")
