@@ -25,7 +25,7 @@ def main() -> None:
     """Customer Effort Score server."""
 
 
-def _run(host: str, port: int, db: str, threads: int, demo: bool) -> None:
+def _run(host: str, port: int, db: str, connections: int, demo: bool) -> None:
     storage = _storage(db)
     site = seed_default_site(storage, time.time())
     base = f"http://{host}:{port}"
@@ -40,16 +40,25 @@ def _run(host: str, port: int, db: str, threads: int, demo: bool) -> None:
         click.echo(f"Demo shop: {base}/demo/")
     click.echo(f"Listening on {base} (database {db})")
     from .server import serve
-    serve(host, port, {"DATABASE": db, "DEMO": demo}, threads=threads)
+    serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections)
 
 
 _serve_options = [
     click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on."),
     click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on."),
     click.option("--db", default="ces.db", show_default=True, help="SQLite database file."),
-    click.option("--threads", default=2000, show_default=True, type=int,
-                 help="Threads of the server process: each open websocket holds one."),
+    click.option("--connections", default=None, type=int,
+                 help="Open connections (widget sockets included) one process holds  [default: 25000]."),
+    # Before the event-loop worker each socket held a thread; the old flag still sets the bound.
+    click.option("--threads", default=None, type=int, hidden=True),
 ]
+
+
+def _connections(connections: int | None, threads: int | None) -> int:
+    from .server import DEFAULT_CONNECTIONS
+    if threads is not None:
+        click.echo("--threads is deprecated (sockets no longer hold threads): use --connections.", err=True)
+    return connections or threads or DEFAULT_CONNECTIONS
 
 
 def _with_serve_options(f: Any) -> Any:
@@ -60,16 +69,16 @@ def _with_serve_options(f: Any) -> Any:
 
 @main.command()
 @_with_serve_options
-def serve(host: str, port: int, db: str, threads: int) -> None:
-    """Run the server (gunicorn, threaded worker) on the SQLite file DB."""
-    _run(host, port, db, threads, demo=False)
+def serve(host: str, port: int, db: str, connections: int | None, threads: int | None) -> None:
+    """Run the server (gunicorn, gevent worker) on the SQLite file DB."""
+    _run(host, port, db, _connections(connections, threads), demo=False)
 
 
 @main.command()
 @_with_serve_options
-def demo(host: str, port: int, db: str, threads: int) -> None:
+def demo(host: str, port: int, db: str, connections: int | None, threads: int | None) -> None:
     """Run the server with the demo shop at /demo/."""
-    _run(host, port, db, threads, demo=True)
+    _run(host, port, db, _connections(connections, threads), demo=True)
 
 
 @main.group()

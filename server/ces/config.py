@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH": 1000,
     "WS_MAX_MESSAGE": 16 * 1024,
     "WS_PING_INTERVAL": 25,
+    "WS_HELLO_TIMEOUT": 10,        # seconds an upgraded socket has to send 'hello'
+    "WS_MAX_PER_ADDRESS": 500,     # open sockets from one client address (0: no cap)
+    "WS_MAX_PER_USER": 20,         # open sockets (tabs) of one user of a site (0: no cap)
     "SQLITE_SYNCHRONOUS": "FULL",  # an acked answer must survive a power cut
     "DEMO": False,
     "WEBHOOK_TIMEOUT": 10.0,        # seconds a receiver may take
@@ -29,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
 
 # Environment values are strings; these keys are converted to the type of their default.
 _INT_KEYS = {"PORT", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
+             "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
              "WEBHOOK_MAX_ATTEMPTS"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
 _BOOL_KEYS = {"DEMO"}

@@ -1,8 +1,13 @@
 """The hub: which websockets are open for which user, so a decision reaches every tab at once.
 
 The registry is guarded by one lock, and each connection has its own send lock: a prompt pushed
-from an HTTP request thread and an ack sent by the socket's own thread never interleave frames.
-Sends happen outside the registry lock, so one slow socket never holds up the others.
+from an HTTP request and an ack sent by the socket's own loop never interleave frames. Sends
+happen outside the registry lock, so one slow socket never holds up the others.
+
+It also counts every upgraded socket by client address (also those that have not said `hello`
+yet), so one address cannot hold all of a process's connections, and it can close them all when
+the server stops. A connection is a handful of slots: with 20,000 sockets open per process the
+hub's own share must stay small beside what the server pays per socket (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -21,13 +26,16 @@ class Socket(Protocol):
 
 
 class Connection:
-    def __init__(self, ws: Socket) -> None:
+    __slots__ = ("ws", "session", "site", "user_id", "locale", "alive", "address", "_send_lock", "__weakref__")
+
+    def __init__(self, ws: Socket, address: str | None = None) -> None:
         self.ws = ws
         self.session = uuid.uuid4().hex
         self.site: dict[str, Any] | None = None
         self.user_id: str | None = None
         self.locale: str | None = None
         self.alive = True
+        self.address = address
         self._send_lock = threading.Lock()
 
     @property
@@ -49,18 +57,63 @@ class Connection:
                 self.alive = False
                 return False
 
+    def close(self, code: int, reason: str) -> None:
+        """Close with a websocket close code; the socket's loop ends at once."""
+        with self._send_lock:
+            if not self.alive:
+                return
+            self.alive = False
+            try:
+                self.ws.close(code, reason)  # type: ignore[attr-defined]
+            except Exception:
+                pass
+        # simple-websocket's close() does not wake a receive() in progress: the loop waiting in it
+        # would only notice at its next message or timeout.
+        event = getattr(self.ws, "event", None)
+        if event is not None:
+            event.set()
+
 
 class Hub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_user: dict[tuple[int, str], set[Connection]] = {}
+        self._open: set[Connection] = set()
+        self._by_address: dict[str | None, int] = {}
 
-    def add(self, conn: Connection) -> None:
+    def accept(self, conn: Connection, max_per_address: int) -> bool:
+        """Count a newly upgraded socket; False (not counted) when its address has the most allowed."""
+        with self._lock:
+            held = self._by_address.get(conn.address, 0)
+            if max_per_address and held >= max_per_address:
+                return False
+            self._by_address[conn.address] = held + 1
+            self._open.add(conn)
+            return True
+
+    def release(self, conn: Connection) -> None:
+        """The socket is gone: forget it everywhere."""
+        self.remove(conn)
+        with self._lock:
+            if conn in self._open:
+                self._open.discard(conn)
+                left = self._by_address[conn.address] - 1
+                if left:
+                    self._by_address[conn.address] = left
+                else:
+                    del self._by_address[conn.address]
+
+    def add(self, conn: Connection, max_per_user: int = 0) -> bool:
+        """Index the connection under its user; False when the user has the most sockets allowed."""
         key = conn.key
         if key is None:
             raise ValueError("a connection joins the hub only once it knows its site and user")
         with self._lock:
-            self._by_user.setdefault(key, set()).add(conn)
+            conns = self._by_user.setdefault(key, set())
+            if max_per_user and len(conns) >= max_per_user and conn not in conns:
+                return False
+            conns.add(conn)
+            return True
 
     def remove(self, conn: Connection) -> None:
         key = conn.key
@@ -89,3 +142,11 @@ class Hub:
     def count(self) -> int:
         with self._lock:
             return sum(len(c) for c in self._by_user.values())
+
+    def close_all(self, code: int, reason: str) -> int:
+        """Close every open socket (identified or not); how many there were."""
+        with self._lock:
+            conns = list(self._open)
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)

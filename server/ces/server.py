@@ -1,8 +1,8 @@
-"""Production serving: gunicorn with the threaded worker.
+"""Production serving: gunicorn with an event-loop worker (gevent, `ces.worker.Worker`).
 
-Each open websocket holds one thread of the worker (plus the reader thread of simple-websocket),
-so `threads` bounds the sockets one process holds; idle threads cost little memory. One worker
-process: the hub of open sockets lives in that process (see docs/deployment.md).
+Each connection is a greenlet: an idle widget socket costs a few KB and no thread, and a slow or
+silent client holds up nobody. `connections` bounds what one process holds. One worker process:
+the hub of open sockets lives in that process (see docs/deployment.md).
 """
 from __future__ import annotations
 
@@ -31,42 +31,52 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve(host: str, port: int, overrides: dict[str, Any], threads: int = 2000) -> None:
-    raise_open_file_limit(threads)
+DEFAULT_CONNECTIONS = 25_000
+
+
+def serve(host: str, port: int, overrides: dict[str, Any], connections: int = DEFAULT_CONNECTIONS) -> None:
+    raise_open_file_limit(connections)
 
     def load() -> Any:
         from .app import create_app
         return create_app(overrides)
-    Gunicorn(options(host, port, threads), load).run()
+    Gunicorn(options(host, port, connections), load).run()
 
 
-def raise_open_file_limit(threads: int) -> int:
+RESERVED_FILES = 64  # listeners, the SQLite pool and its WAL files, logs, pipes
+
+
+def raise_open_file_limit(connections: int) -> int:
     """Raise this process's open-file limit to the hard limit; the soft limit it ends with.
 
-    Each open socket costs 2 descriptors (docs/deployment.md) and many systems start processes at
-    a soft limit of 1,024, which would cap a server at about 500 widgets whatever --threads says.
+    Each open socket costs 1 descriptor under the event-loop worker, and many systems start
+    processes at a soft limit of 1,024, which would cap a server at about 1,000 widgets whatever
+    --connections says.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 2 * threads + 1024)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, connections + RESERVED_FILES)
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         soft = target
-    if soft < 2 * threads + 256:
-        log.warning("open-file limit %d holds about %d sockets, fewer than --threads %d: raise `ulimit -n`",
-                    soft, (soft - 256) // 2, threads)
+    if soft < connections + RESERVED_FILES:
+        log.warning("open-file limit %d holds about %d sockets, fewer than --connections %d: raise `ulimit -Hn`",
+                    soft, soft - RESERVED_FILES, connections)
     return soft
 
 
-def options(host: str, port: int, threads: int) -> dict[str, Any]:
+def options(host: str, port: int, connections: int) -> dict[str, Any]:
     """The production settings (the benchmarks run their baselines under the same)."""
     return {
         "bind": f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
-        "worker_connections": threads,
+        "worker_class": "ces.worker.Worker",
+        "worker_connections": connections,
+        # Keep-alive on (a shop's backend reuses its connection for every batch), and it bounds
+        # the wait for each request's headers: a client that connects and sends nothing, or
+        # dribbles its headers, is dropped after this many seconds.
+        "keepalive": 5,
         "timeout": 60,
-        "graceful_timeout": 5,
+        "graceful_timeout": 10,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",

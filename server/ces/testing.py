@@ -86,16 +86,17 @@ def wait_until_serving(url: str, proc: subprocess.Popen | None = None, timeout: 
         time.sleep(0.05)
 
 
-def ces_serve(db: str | Path, threads: int = 16, port: int | None = None, env: dict[str, str] | None = None,
-              **popen: Any) -> tuple[subprocess.Popen, str]:
+def ces_serve(db: str | Path, connections: int = 1000, port: int | None = None, env: dict[str, str] | None = None,
+              threads: int | None = None, **popen: Any) -> tuple[subprocess.Popen, str]:
     """`ces serve` (the production server) on `db` in a child process, once it answers; and its URL.
 
     `env` is added to this process's environment; `popen` goes to Popen (output to /dev/null unless
     it says otherwise).
     """
     port = port or free_port()
+    connections = threads or connections  # `threads`: the name from before the event-loop worker
     ces = str(Path(sys.executable).with_name("ces"))
-    proc = subprocess.Popen([ces, "serve", "--port", str(port), "--db", str(db), "--threads", str(threads)],
+    proc = subprocess.Popen([ces, "serve", "--port", str(port), "--db", str(db), "--connections", str(connections)],
                             env={**os.environ, **(env or {})},
                             **{"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen})
     url = f"http://127.0.0.1:{port}"

@@ -6,9 +6,10 @@ client sends can take down another user's socket.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, request
 from flask_sock import Sock
 
 from . import answering
@@ -22,6 +23,7 @@ from .services import Services
 
 log = logging.getLogger(__name__)
 sock = Sock()
+POLICY_VIOLATION = 1008
 
 
 class Quit(Exception):
@@ -46,7 +48,7 @@ class WidgetSession:
                 raise protocol.ProtocolError(refused.code, refused.message, refused.field, msg.ref) from None
         except protocol.ProtocolError as err:
             self.conn.send(err.to_message())
-            if err.code in ("unknown_site", "bad_user_hash"):
+            if err.code in ("unknown_site", "bad_user_hash", "too_many_sockets"):
                 raise Quit from None
         except Quit:
             raise
@@ -73,7 +75,9 @@ class WidgetSession:
             with self.services.storage.write() as db:
                 self.services.storage.merge_traits(db, self.conn.site["id"], user, msg.get("traits"),  # type: ignore[index]
                                                    self.services.now())
-        self.services.hub.add(self.conn)
+        if not self.services.hub.add(self.conn, current_app.config["WS_MAX_PER_USER"]):
+            raise protocol.ProtocolError("too_many_sockets", "This user has too many widgets open; close one.",
+                                         "user", msg.ref)
         self.conn.send(protocol.welcome(user, self.conn.session))
         deliver_pending(self.services, self.conn)
 
@@ -143,19 +147,32 @@ class WidgetSession:
 @sock.route("/ws")
 def widget_socket(ws: Any) -> None:
     services: Services = current_app.extensions["ces"]
-    conn = Connection(ws)
-    session = WidgetSession(services, conn, current_app.config["WS_MAX_MESSAGE"])
+    config = current_app.config
+    conn = Connection(ws, request.remote_addr)
+    if not services.hub.accept(conn, config["WS_MAX_PER_ADDRESS"]):
+        conn.send(protocol.error("too_many_sockets", "Too many sockets from this address."))
+        conn.close(POLICY_VIOLATION, "Too many sockets from this address")
+        return
+    session = WidgetSession(services, conn, config["WS_MAX_MESSAGE"])
+    hello_by = time.monotonic() + config["WS_HELLO_TIMEOUT"]
     try:
         while conn.alive:
-            raw = ws.receive(timeout=30)
+            # Until 'hello' the socket has a deadline: an upgraded socket that never says who it
+            # is would otherwise be held for ever. After it, an idle widget waits as long as it
+            # answers the pings (simple-websocket closes a socket whose pong does not come).
+            raw = ws.receive(timeout=None if conn.site is not None else max(0.0, hello_by - time.monotonic()))
             if raw is None:
+                if conn.site is None:
+                    conn.send(protocol.error("hello_timeout", "Send 'hello' within "
+                                             f"{config['WS_HELLO_TIMEOUT']} s of connecting."))
+                    conn.close(POLICY_VIOLATION, "No hello")
                 continue
-            # An idle socket holds no SQLite connection (2 file descriptors): with thousands of
-            # sockets those, not the sockets, would exhaust the open-file limit.
+            # An idle socket holds no SQLite connection: with thousands of sockets those, not the
+            # sockets, would exhaust the open-file limit.
             with services.storage.borrowed():
                 session.handle(raw)
     except Quit:
         pass
     finally:
-        services.hub.remove(conn)
+        services.hub.release(conn)
         services.storage.close()

@@ -12,7 +12,7 @@ CES = str(Path(sys.executable).with_name("ces"))
 
 
 def test_serve_bootstraps_prints_keys_and_serves(tmp_path) -> None:
-    proc, url = ces_serve(tmp_path / "ces.db", threads=50,
+    proc, url = ces_serve(tmp_path / "ces.db", connections=50,
                           env={"CES_BOOTSTRAP_SITE_KEY": "site_fixed", "CES_BOOTSTRAP_SECRET_KEY": "sk_fixed"},
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     port = int(url.rsplit(":", 1)[1])
