@@ -15,7 +15,8 @@ from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
 from .widget_route import bp as widget_bp
-from .ws import sock
+from .socket_reader import socket_thread_options
+from .ws import sock, without_compression
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
@@ -27,7 +28,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": app.config["WS_PING_INTERVAL"],
                                          # The transport's hard cap (close 1009) sits above the protocol's
                                          # limit, so an oversized message gets a readable error first.
-                                         "max_message_size": 4 * app.config["WS_MAX_MESSAGE"]}
+                                         "max_message_size": 4 * app.config["WS_MAX_MESSAGE"],
+                                         **socket_thread_options()}
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if services is None:
@@ -51,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
         from .demo import bp as demo_bp
         app.register_blueprint(demo_bp)
     sock.init_app(app)
+    app.wsgi_app = without_compression(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz():

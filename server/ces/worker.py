@@ -32,3 +32,4 @@ class Worker(GeventWorker):  # type: ignore[misc]
         if services is not None:
             closed = services.hub.close_all(RESTART_CODE, "Server restarting; reconnect.")
             log.info("closed %d widget sockets for the restart", closed)
+

@@ -144,6 +144,20 @@ class WidgetSession:
         self.services.hub.send_to_user(*self._ids(), protocol.close(prompt_id, "dismissed"), exclude=self.conn)
 
 
+def without_compression(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse permessage-deflate on websockets (the handshake simply does not accept it).
+
+    simple-websocket accepts every extension the client offers, and Chromium offers compression:
+    zlib's state for both directions costs ~130 KB per socket, held for the socket's life, to
+    compress messages of a few hundred bytes that compression hardly shortens
+    (bench/bench_sockets.py: 133-208 KB per idle socket with it, 40 without).
+    """
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+    return app
+
+
 @sock.route("/ws")
 def widget_socket(ws: Any) -> None:
     services: Services = current_app.extensions["ces"]

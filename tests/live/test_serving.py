@@ -15,7 +15,7 @@ import struct
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -160,10 +160,15 @@ def test_keep_alive_serves_several_requests_on_one_connection(server) -> None:
     _, url = server
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:
+        reader = s.makefile("rb")
         for _ in range(3):
             s.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            head = s.recv(4096)
-            assert head.startswith(b"HTTP/1.1 200"), head
+            assert reader.readline().startswith(b"HTTP/1.1 200")
+            length = 0
+            while (line := reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert b'"ok":true' in reader.read(length)
 
 
 @pytest.mark.parametrize("server", [{"CES_WS_MAX_PER_ADDRESS": "5"}], indirect=True)
