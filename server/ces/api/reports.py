@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from .. import reports
 from ..core.report_filters import FilterError, ReportQuery, parse
+from ..offload import off_loop
 from ..storage.reports import Reports
 from .auth import current_admin
 from .body import json_object
@@ -44,7 +45,7 @@ def survey_report(survey_id: int):
     survey = _survey(survey_id)
     q = _query(REPORT_PARAMS)
     services = _services()
-    return jsonify(reports.build_report(services.storage, survey, q, services.now()))
+    return jsonify(off_loop(reports.build_report, services.storage, survey, q, services.now()))
 
 
 def _side_args(side: str) -> list[tuple[str, str]]:
@@ -82,14 +83,14 @@ def survey_compare(survey_id: int):
                        {"a": ["No filter for either side."]})
     qa, qb = _side_query("a"), _side_query("b")
     services = _services()
-    return jsonify(reports.compare_segments(services.storage, survey, qa, qb, services.now()))
+    return jsonify(off_loop(reports.compare_segments, services.storage, survey, qa, qb, services.now()))
 
 
 @bp.get("/surveys/<int:survey_id>/comments")
 def survey_comments(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    return jsonify(reports.comments(_services().storage, survey, _query(LIST_PARAMS)))
+    return jsonify(off_loop(reports.comments, _services().storage, survey, _query(LIST_PARAMS)))
 
 
 @bp.get("/surveys/<int:survey_id>/at-risk")
@@ -98,7 +99,7 @@ def survey_at_risk(survey_id: int):
     survey = _survey(survey_id)
     q = _query(AT_RISK_PARAMS)
     try:
-        return jsonify(reports.at_risk(_services().storage, survey, q))
+        return jsonify(off_loop(reports.at_risk, _services().storage, survey, q))
     except FilterError as err:
         raise ApiError(400, "validation_error", f"Invalid parameter {err.field}: {err.message}",
                        {err.field: [err.message]}) from None
