@@ -14,6 +14,8 @@ import sqlite3
 import threading
 import time
 
+from ..offload import off_loop
+
 AUTOCHECKPOINT_PAGES = 10_000   # the safety net: about 40 MB of WAL at 4 KiB pages
 INTERVAL = 0.25                 # seconds between checkpoints while writes keep coming
 IDLE_EXIT = 5.0                 # seconds without writes before the thread ends
@@ -47,7 +49,8 @@ class Checkpointer:
                     continue
                 self._dirty.clear()
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # Copying pages back and fsyncing can take a while: not on the event loop.
+                    off_loop(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
                 except sqlite3.Error:
                     pass  # busy or closing: the next write asks again, autocheckpoint is the net
                 time.sleep(INTERVAL)
