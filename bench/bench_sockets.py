@@ -162,8 +162,9 @@ Gunicorn(options("127.0.0.1", int(sys.argv[1]), 25000), load).run()
 """
 
 ASYNCIO_APP = """
-import asyncio, resource, sys
+import asyncio, logging, resource, sys
 from websockets.asyncio.server import serve
+logging.disable(logging.CRITICAL)  # a client closing without a close frame is not news here
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
