@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCH": 1000,
     "WS_MAX_MESSAGE": 16 * 1024,
     "WS_PING_INTERVAL": 25,
-    "WS_HELLO_TIMEOUT": 10,        # seconds an upgraded socket has to send 'hello'
+    "WS_HELLO_TIMEOUT": 30,        # seconds an upgraded socket has to send 'hello'
     "WS_MAX_PER_ADDRESS": 500,     # open sockets from one client address (0: no cap)
     "WS_MAX_PER_USER": 20,         # open sockets (tabs) of one user of a site (0: no cap)
     "SQLITE_SYNCHRONOUS": "FULL",  # an acked answer must survive a power cut
