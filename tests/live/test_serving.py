@@ -226,3 +226,18 @@ def test_a_graceful_stop_tells_every_widget_to_reconnect(server) -> None:
     assert codes == [1012] * 21, codes
     assert took < 5, f"widgets were told after {took:.1f} s"
     assert proc.wait(timeout=15) == 0
+
+
+@pytest.mark.parametrize("server", [{"CES_WS_PING_INTERVAL": "1"}], indirect=True)
+def test_a_socket_that_stops_answering_pings_is_reaped(server) -> None:
+    _, url = server
+    dead = RawSocket(url, timeout=10)  # says hello, then never answers a ping (a vanished laptop)
+    dead.send_text(f'{{"type":"hello","site":"{SITE}","user":"u-gone"}}')
+    started = time.monotonic()
+    frames = dead.frames()
+    assert any(op == 9 for op, _ in frames), "the server never pinged"
+    assert close_code(frames) == 1008 and time.monotonic() - started < 5, frames
+    deadline = time.monotonic() + 5
+    while http("GET", url + "/healthz")[1]["sockets"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert http("GET", url + "/healthz")[1]["sockets"] == 0, "the reaped socket is still counted"
