@@ -194,7 +194,8 @@ def start(kind: str, tmp: str) -> tuple[subprocess.Popen, int]:
                               env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET,
                                    "CES_WS_MAX_PER_ADDRESS": "0",
                                    # 20,000 handshakes at once on 2 shared cores: no hello deadline
-                                   "CES_WS_HELLO_TIMEOUT": "300"})
+                                   "CES_WS_HELLO_TIMEOUT": "300"},
+                              stderr=open(Path(tmp) / "server.log", "ab"))
         return proc, int(url.rsplit(":", 1)[1])
     port = free_port()
     if kind == "floor":
@@ -280,6 +281,11 @@ def measure(kind: str, count: int, samples: int, tmp: str) -> dict[str, Any]:
             out["push_p99_ms"] = pct(push, 99) * 1000
         release(children)
         return out
+    except Exception:
+        log = Path(tmp) / "server.log"
+        if log.exists():
+            print(log.read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:

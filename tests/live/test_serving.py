@@ -241,3 +241,47 @@ def test_a_socket_that_stops_answering_pings_is_reaped(server) -> None:
     while http("GET", url + "/healthz")[1]["sockets"] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert http("GET", url + "/healthz")[1]["sockets"] == 0, "the reaped socket is still counted"
+
+
+def test_reports_run_off_the_loop_while_events_and_answers_are_written(server, tmp_path) -> None:
+    """Under gevent a report runs on a native thread (ces.offload) and may fold new answers into the
+    rollups (a write) while the loop commits events and answers: every call must come back."""
+    import sys
+    import threading
+
+    from ces.testing import WsClient
+    _, url = server
+    token = subprocess.run([str(Path(sys.executable).with_name("ces")), "token", "create", "t", "--db",
+                            str(tmp_path / "ces.db")], capture_output=True, text=True, check=True).stdout.split()[-1]
+    stop = threading.Event()
+    failures: list[object] = []
+
+    def flood() -> None:
+        i = 0
+        while not stop.is_set():
+            status, body = http("POST", url + "/api/v1/events",
+                                {"events": [{"user_id": f"f{i}-{j}", "name": "checkout_completed"} for j in range(50)]},
+                                SECRET)
+            if status != 200:
+                failures.append(body)
+            i += 1
+
+    flooder = threading.Thread(target=flood)
+    flooder.start()
+    try:
+        for i in range(15):
+            widget = WsClient(url.replace("http", "ws") + "/ws")
+            widget.send({"type": "hello", "site": SITE, "user": f"r{i}"})
+            widget.expect("welcome")
+            http("POST", url + "/api/v1/events", {"user_id": f"r{i}", "name": "checkout_completed"}, SECRET)
+            prompt = widget.expect("prompt")
+            widget.send({"type": "answer", "prompt": prompt["prompt"]["id"], "score": 6, "id": f"a{i}"})
+            assert widget.expect("ack")["status"] == "answered"
+            widget.close()
+            status, report = http("GET", url + "/api/v1/surveys/1/report", token=token)
+            assert status == 200, report
+        assert report["score"]["n"] == 15, report["score"]
+    finally:
+        stop.set()
+        flooder.join(timeout=30)
+    assert not failures
