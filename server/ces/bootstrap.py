@@ -28,6 +28,11 @@ def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] |
     Returns the new site, or None when one existed already (keys are printed only once).
     """
     environ = os.environ if environ is None else environ
+    with storage.setting_up():  # two servers started together on a new file seed it once
+        return _seed(storage, now, environ)
+
+
+def _seed(storage: Storage, now: float, environ: Mapping[str, str]) -> dict[str, Any] | None:
     if storage.first_site() is not None:
         return None
     site = storage.create_site("Default site", now, site_key=environ.get("CES_BOOTSTRAP_SITE_KEY") or None,

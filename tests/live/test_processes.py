@@ -2,6 +2,8 @@
 decisions stay atomic across processes, and a trigger changed through one applies on the other."""
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from ces.testing import ces_serve, http, websocket_wire
+from ces.testing import ces_serve, free_port, http, wait_until_serving, websocket_wire
 
 CES = str(Path(sys.executable).with_name("ces"))
 SITE, SECRET = "site_procs", "sk_procs"
@@ -113,3 +115,25 @@ def test_ces_serve_raises_its_open_file_limit_to_the_hard_limit(tmp_path) -> Non
         proc.terminate()
         proc.wait(timeout=15)
     assert soft > 1024 and (hard == resource.RLIM_INFINITY or soft == hard)
+
+
+def test_servers_started_at_the_same_moment_on_a_new_file_all_come_up_with_one_site(tmp_path) -> None:
+    db = tmp_path / "ces.db"
+    ports = [free_port() for _ in range(4)]
+    env = {**os.environ, "CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET}
+    procs = [subprocess.Popen([CES, "serve", "--port", str(port), "--db", str(db)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for port in ports]
+    try:
+        for proc, port in zip(procs, ports):
+            wait_until_serving(f"http://127.0.0.1:{port}", proc)
+        for port in ports:
+            status, body = http("POST", f"http://127.0.0.1:{port}/api/v1/events",
+                                {"user_id": f"u-{port}", "name": "checkout_completed"}, SECRET)
+            assert status == 200, body
+        sites = sqlite3.connect(db).execute("select count(*) from sites").fetchone()[0]
+        assert sites == 1
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=15)

@@ -7,6 +7,7 @@ threads of one process and between processes sharing the file.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import secrets
@@ -126,8 +127,29 @@ class Storage:
             if not keep:
                 db.conn.close()
 
-    def migrate(self) -> None:
+    @contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """One process at a time sets the database up (migrations, the first run's seed).
+
+        Servers and workers started at the same moment on a fresh file would otherwise race:
+        sqlite-utils applies each migration in a deferred transaction, and two of them upgrading
+        to write at once fail at once with "database is locked" (busy_timeout does not apply to
+        that deadlock). A lock on a file beside the database orders them; the later ones find the
+        work done. SQLite files are shared by processes of one host only, as is this lock.
+        """
         with self._write_lock:
+            if self.path == ":memory:":
+                yield
+                return
+            with open(self.path + ".setup-lock", "a+") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def migrate(self) -> None:
+        with self.setting_up():
             migrations.apply(self.db)
 
     @contextmanager
