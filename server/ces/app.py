@@ -37,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     services.storage.migrate()
     if services.scheduler is None:
         services.scheduler = Scheduler(services)
+        services.scheduler.resume()
     app.extensions["ces"] = services
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)

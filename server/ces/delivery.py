@@ -1,5 +1,6 @@
 """Getting prompts onto screens: pushed to every open tab the moment they are due, or kept until
-the user connects. Prompts with a delay are held by a small scheduler thread."""
+the user connects. Prompts with a delay are held by a small scheduler thread, which reads the
+delayed prompts already stored when the server starts: a restart before they fall due loses none."""
 from __future__ import annotations
 
 import heapq
@@ -64,6 +65,13 @@ class Scheduler:
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopped = False
+
+    def resume(self) -> int:
+        """Schedule the delayed prompts that the database holds (a restart); how many."""
+        pending = self.services.storage.delayed_prompts(self.services.now())
+        for due, prompt_id in pending:
+            self.schedule(due, prompt_id)
+        return len(pending)
 
     def schedule(self, due: float, prompt_id: str) -> None:
         with self._cv:

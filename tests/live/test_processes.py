@@ -3,6 +3,7 @@ decisions stay atomic across processes, and a trigger changed through one applie
 from __future__ import annotations
 
 import os
+import time
 import sqlite3
 import subprocess
 import sys
@@ -137,3 +138,35 @@ def test_servers_started_at_the_same_moment_on_a_new_file_all_come_up_with_one_s
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=15)
+
+
+def test_a_delayed_prompt_is_pushed_when_due_after_the_server_restarted(tmp_path) -> None:
+    from ces.testing import WsClient
+    db = tmp_path / "ces.db"
+    port = free_port()
+    proc, url = ces_serve(db, port=port, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET})
+    try:
+        token = subprocess.run([CES, "token", "create", "tests", "--db", str(db)], capture_output=True, text=True,
+                               check=True).stdout.split()[-1]
+        _admin(url, token, "PATCH", "/api/v1/triggers/1", {"delay_seconds": 4})
+        status, body = http("POST", url + "/api/v1/events", {"user_id": "u-later", "name": "checkout_completed"},
+                            SECRET)
+        assert body["results"][0]["reason"] == "prompted", body
+        decided = time.monotonic()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    proc, url = ces_serve(db, port=port, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET})
+    try:
+        widget = WsClient(url.replace("http", "ws") + "/ws")  # connected before the delay ends
+        widget.send({"type": "hello", "site": SITE, "user": "u-later"})
+        widget.expect("welcome")
+        assert time.monotonic() - decided < 3.5, "the restart took too long for this test to mean anything"
+        prompt = widget.expect("prompt", timeout=8)
+        arrived = time.monotonic() - decided
+        assert 3.5 < arrived < 7, f"the delayed prompt arrived {arrived:.1f} s after the event (delay 4 s)"
+        assert prompt["prompt"]["id"] == body["results"][0]["prompt_id"]
+        widget.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
