@@ -1,6 +1,6 @@
 """Spine benchmark: event → prompt on a socket, with many sockets open; decisions per second.
 
-Runs the production server (`ces serve`: gunicorn, threaded worker) on a free loopback port with
+Runs the production server (`ces serve`: gunicorn, gevent worker) on a free loopback port with
 a fresh SQLite file, opens N widget sockets, then:
   * push latency: for S users, the time from starting `POST /api/v1/events` to the prompt
     arriving on that user's socket (the server pushes before it answers the POST), and the
@@ -33,8 +33,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def start_server(db: Path, threads: int) -> tuple[subprocess.Popen, str]:
-    return ces_serve(db, threads, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET})
+def start_server(db: Path, connections: int) -> tuple[subprocess.Popen, str]:
+    return ces_serve(db, connections, env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET,
+                                           "CES_WS_MAX_PER_ADDRESS": "0"})  # every socket comes from 127.0.0.1
 
 
 def open_sockets(url: str, count: int) -> list[WsClient]:
@@ -103,7 +104,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(Path(tmp) / "bench.db", threads=args.sockets + 200)
+        proc, url = start_server(Path(tmp) / "bench.db", connections=args.sockets + 200)
         try:
             t0 = time.perf_counter()
             clients = open_sockets(url, args.sockets)
