@@ -177,7 +177,7 @@ class FatiguePolicySchema(Schema):
 class ListQuerySchema(Schema):
     site = id_field(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 

@@ -105,7 +105,8 @@ OPERATIONS: dict[str, Op] = {
     "admin.pause_trigger": Op("Pause a trigger", tag="triggers", answer=O.TriggerOutSchema, errors=(404,)),
     "admin.resume_trigger": Op("Resume a trigger", tag="triggers", answer=O.TriggerOutSchema, errors=(404,)),
     "admin.user_decisions": Op("Why a user was or was not asked: their latest decisions", tag="decisions",
-                               query=A.DecisionsQuerySchema, answer=O.DecisionListSchema, errors=(400,)),
+                               query=A.DecisionsQuerySchema, answer=O.DecisionListSchema, errors=(400, 404),
+                               description="A user id holding a line break matches no path (404)."),
     # sites
     "sites.list_sites": Op("List sites (a token of one site sees only it)", tag="sites",
                            query=A.ListQuerySchema(only=("limit", "offset")), answer=O.SiteListSchema, errors=(400,)),

@@ -327,7 +327,7 @@ class WebhookListQueryDoc(Schema):
 
 class DeliveriesQueryDoc(Schema):
     status = fields.String(validate=validate.OneOf(("pending", "succeeded", "failed", "cancelled")))
-    page = fields.Integer(validate=validate.Range(min=1))
+    page = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(validate=validate.Range(min=1, max=200))
 
 

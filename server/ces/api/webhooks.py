@@ -63,8 +63,9 @@ def _page_args() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "validation_error", "page and page_size must be integers.",
                        {"page": ["Not a valid integer."]}) from None
-    if page < 1:
-        raise ApiError(400, "validation_error", "page must be at least 1.", {"page": ["Must be at least 1."]})
+    if not 1 <= page <= 1_000_000:
+        raise ApiError(400, "validation_error", "page must be 1 to 1000000.",
+                       {"page": ["Must be between 1 and 1000000."]})
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ApiError(400, "validation_error", f"page_size must be 1 to {MAX_PAGE_SIZE}.",
                        {"page_size": [f"Must be between 1 and {MAX_PAGE_SIZE}."]})
