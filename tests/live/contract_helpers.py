@@ -27,3 +27,40 @@ def answer_through_widget(server: LiveServer, site: dict, user: str, event: str,
     assert ack["status"] == "answered", ack
     ws.close()
     return prompt_id
+
+
+class Receiver:
+    """A webhook receiver on the loopback: answers 200 and records each request's headers and body."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 8.0) -> None:
+        import time
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            assert time.monotonic() < deadline, f"{len(self.requests)} of {count} requests arrived"
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
