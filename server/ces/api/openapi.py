@@ -153,6 +153,13 @@ OPERATIONS: dict[str, Op] = {
                                    answer=O.ReplaySchema, errors=(404,)),
 }
 
+_TAGS = (("events", "From a site's backend, with its secret key."),
+         ("surveys", "What is asked, in which words, with which quota."),
+         ("triggers", "When to ask: an event, conditions, sampling, variants."),
+         ("sites", "Sites, their origins, identity verification, time zone, secret key and fatigue policy."),
+         ("decisions", "Why a user was or was not asked."),
+         ("reports", "Scores, trends, drivers, comments, at-risk customers, export."),
+         ("webhooks", "Signed notifications of answers."))
 _ERROR_TEXT = {400: "Invalid input: `fields` names each bad field.", 401: "No, an unknown or a revoked token.",
                403: "The token's scope does not allow this (read-only, or one site only).",
                404: "Unknown id (also: an object of a site the token does not reach).",
@@ -216,6 +223,8 @@ def build(app: Flask) -> dict[str, Any]:
                                                    "description": "`ces token create NAME [--site KEY] [--read-only]`"})
     spec.components.security_scheme("siteSecretKey", {"type": "http", "scheme": "bearer",
                                                       "description": "The site's secret key (keep it on your backend)."})
+    for name, text in _TAGS:
+        spec.tag({"name": name, "description": text})
     # The project's own fields, as the JSON types they accept.
     plugin.map_to_openapi_type(A.StrictNumber, "number", None)
     plugin.map_to_openapi_type(A.Checked, "object", None)
