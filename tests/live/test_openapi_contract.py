@@ -85,3 +85,25 @@ def test_every_operation_matches_its_document(api_schema, contract_server: LiveS
         case.validate_response(response, checks=CHECKS)
 
     check()
+
+
+def test_stateful_runs_follow_the_documented_links(api_schema, contract_server: LiveServer) -> None:
+    """Sequences along the document's links (create a survey, then read, change, pause, report,
+    delete it…), each answer checked like above."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    class Machine(api_schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: schemathesis.Case) -> None:
+            token = (contract_server.site["secret_key"] if case.operation.path in SITE_KEY_PATHS
+                     else contract_server.admin_token)
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict:
+            return {"base_url": contract_server.url}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:  # noqa: ANN001
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(Machine, settings=settings(
+        max_examples=max(5, MAX_EXAMPLES // 2), stateful_step_count=6, deadline=None, database=None,
+        derandomize=os.environ.get("CES_SCHEMATHESIS_RANDOM") is None, suppress_health_check=list(HealthCheck)))

@@ -153,6 +153,24 @@ OPERATIONS: dict[str, Op] = {
                                    answer=O.ReplaySchema, errors=(404,)),
 }
 
+# OpenAPI links: what a created object's id leads to (clients and schemathesis' stateful runs follow them).
+LINKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admin.create_survey": ("survey_id", ("admin.get_survey", "admin.patch_survey", "admin.put_survey",
+                                          "admin.pause_survey", "admin.resume_survey", "admin.delete_survey",
+                                          "surveys.survey_score", "reports.survey_report", "reports.survey_comments")),
+    "admin.create_trigger": ("trigger_id", ("admin.get_trigger", "admin.patch_trigger", "admin.put_trigger",
+                                            "admin.pause_trigger", "admin.resume_trigger", "admin.delete_trigger")),
+    "sites.create_site": ("site_id", ("sites.get_site", "sites.patch_site", "sites.rotate_secret",
+                                      "sites.get_fatigue", "sites.put_fatigue")),
+    "webhooks.create_webhook": ("webhook_id", ("webhooks.get_webhook", "webhooks.list_deliveries",
+                                               "webhooks.rotate_webhook_secret", "webhooks.delete_webhook")),
+}
+
+
+def operation_id(endpoint: str) -> str:
+    return endpoint.replace(".", "_")
+
+
 _TAGS = (("events", "From a site's backend, with its secret key."),
          ("surveys", "What is asked, in which words, with which quota."),
          ("triggers", "When to ask: an event, conditions, sampling, variants."),
@@ -169,8 +187,9 @@ _SECURITY = {"admin": [{"adminToken": []}], "site": [{"siteSecretKey": []}],
              "site_or_admin": [{"siteSecretKey": []}, {"adminToken": []}]}
 
 
-def _operation(op: Op, path_params: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"summary": op.summary, "tags": [op.tag or "events"], "security": _SECURITY[op.auth]}
+def _operation(endpoint: str, op: Op, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": operation_id(endpoint), "summary": op.summary, "tags": [op.tag or "events"],
+                           "security": _SECURITY[op.auth]}
     if op.description:
         out["description"] = op.description
     params: list[dict[str, Any]] = list(path_params)
@@ -192,6 +211,11 @@ def _operation(op: Op, path_params: list[dict[str, Any]]) -> dict[str, Any]:
                                              "application/x-ndjson": {"schema": {"type": "string"}}}}
     else:
         responses[str(op.ok)] = {"description": "OK", "content": {"application/json": {"schema": op.answer}}}
+        if endpoint in LINKS:
+            param, targets = LINKS[endpoint]
+            responses[str(op.ok)]["links"] = {
+                operation_id(t): {"operationId": operation_id(t), "parameters": {param: "$response.body#/id"}}
+                for t in targets}
     for status in sorted({401, *((403,) if op.auth != "site" else ()), *op.errors}):
         responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
     out["responses"] = responses
@@ -241,7 +265,7 @@ def build(app: Flask) -> dict[str, Any]:
             continue  # the URL-map test names it
         path, path_params = openapi_path(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(op, path_params)
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, op, path_params)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
