@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from ces.testing import LiveServer, http
+from ces.testing import LiveServer
 
 
 def raw_request(url: str, method: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, dict, dict]:

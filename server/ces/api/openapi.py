@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Blueprint, Flask, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app
 from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
@@ -230,14 +231,12 @@ def _schema_name(schema: Any) -> str:
     return name
 
 
-def _plugin() -> MarshmallowPlugin:
-    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
-    return plugin
+_ARG = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")  # a werkzeug rule's <converter:name>
 
 
 def build(app: Flask) -> dict[str, Any]:
     """The OpenAPI document of `app`'s routes under /api/v1."""
-    plugin = _plugin()
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
     spec = APISpec(title="ces: in-app Customer Effort Score", version=API_VERSION, openapi_version="3.0.3",
                    plugins=[plugin],
                    info={"description": "Events from a site's backend (secret key); surveys, triggers, sites, "
@@ -273,13 +272,12 @@ def build(app: Flask) -> dict[str, Any]:
 
 def openapi_path(rule: Any) -> tuple[str, list[dict[str, Any]]]:
     """`/api/v1/surveys/<int:survey_id>` → `/api/v1/surveys/{survey_id}` and its path parameters."""
-    import re
     params = []
-    for converter, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule.rule):
+    for converter, name in _ARG.findall(rule.rule):
         schema = ({"type": "integer", "minimum": 0, "maximum": MAX_ID} if converter == "int"
                   else {"type": "string", "minLength": 1})
         params.append({"in": "path", "name": name, "required": True, "schema": schema})
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule), params
+    return _ARG.sub(lambda m: "{" + m.group(2) + "}", rule.rule), params
 
 
 @bp.get("/api/openapi.json")
