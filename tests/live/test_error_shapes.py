@@ -102,6 +102,13 @@ def test_read_only_fields_come_with_the_other_field_errors(live_server: LiveServ
     status, body = live_server.admin("PATCH", f"/api/v1/surveys/{live_server.survey_id}",
                                      {"updated_at": "x", "metric": "stars"})
     assert status == 400 and set(body["error"]["fields"]) == {"updated_at", "metric"}
+    # A survey's or trigger's site cannot change: said together with the other errors too.
+    status, body = live_server.admin("PATCH", f"/api/v1/surveys/{live_server.survey_id}",
+                                     {"site_id": 2, "metric": "stars", "id": 1})
+    assert status == 400 and set(body["error"]["fields"]) == {"site_id", "metric", "id"}
+    trigger = live_server.admin("GET", "/api/v1/triggers")[1]["items"][0]
+    status, body = live_server.admin("PUT", f"/api/v1/triggers/{trigger['id']}", {"site_id": 1, "sample_rate": 500})
+    assert status == 400 and set(body["error"]["fields"]) == {"site_id", "sample_rate", "event_name", "survey_id"}
 
 
 def test_events_answer_as_documented(live_server: LiveServer) -> None:

@@ -78,6 +78,18 @@ def _not_found(kind: str, row_id: Any) -> ApiError:
     return not_found(kind, row_id)
 
 
+def _load_update(schema: Schema, body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A PUT or PATCH body loaded; `site_id` cannot change, refused together with any other field's error."""
+    moved = {"site_id": [f"A {kind} cannot move to another site."]} if "site_id" in body else {}
+    try:
+        data = schema.load({k: v for k, v in body.items() if k != "site_id"})
+    except ValidationError as err:
+        raise ValidationError({**err.normalized_messages(), **moved}) from None
+    if moved:
+        raise ValidationError(moved)
+    return data
+
+
 def _check_slug(table: str, site_id: int, slug: str | None, row_id: int | None = None) -> None:
     """A slug names one survey (or trigger) of its site: taken by another row is a 400."""
     if slug is not None and _storage().one(f"select id from {table} where site_id = ? and slug = ? "
@@ -151,10 +163,8 @@ def get_survey(survey_id: int):
 def _update_survey(survey_id: int, partial: bool):
     row = _survey_or_404(survey_id)
     body = json_object()
-    if "site_id" in body:
-        raise ValidationError({"site_id": ["A survey cannot move to another site."]})
     merged = {**_writable(row, SURVEY_FIELDS, survey_json), **body} if partial else body
-    data = SurveySchema().load(merged)
+    data = _load_update(SurveySchema(), merged, "survey")
     data.pop("site_id", None)
     _check_slug("surveys", row["site_id"], data.get("slug"), survey_id)
     if data.get("slug") is None:
@@ -265,10 +275,8 @@ def get_trigger(trigger_id: int):
 def _update_trigger(trigger_id: int, partial: bool):
     row = _trigger_or_404(trigger_id)
     body = json_object()
-    if "site_id" in body:
-        raise ValidationError({"site_id": ["A trigger cannot move to another site."]})
     merged = {**_writable(row, TRIGGER_FIELDS, trigger_json), **body} if partial else body
-    data = _check_trigger(TriggerSchema().load(merged), row["site_id"], trigger_id)
+    data = _check_trigger(_load_update(TriggerSchema(), merged, "trigger"), row["site_id"], trigger_id)
     data.pop("site_id")
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
