@@ -7,7 +7,7 @@
     ces_sdk.user_hash("u1")        # for the widget's identity verification
 
 The module-level functions use a default ``Client`` built on first use from the environment:
-``CES_SECRET_KEY`` (required; without it calls are dropped with one warning), ``CES_HOST``
+``CES_SECRET_KEY`` (required; without it calls are dropped with one warning), ``CES_URL``
 (default ``http://127.0.0.1:8000``) and ``CES_DISABLED=1``. Call ``configure(...)`` to set it up
 in code instead, or make your own ``Client``.
 """
@@ -22,6 +22,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from .client import DEFAULT_HOST, Client
 from .serialize import Timestamp
+from .settings import server_url
 
 __all__ = [
     "Client", "configure", "get_client", "track", "identify", "user_hash", "flush", "shutdown",
@@ -38,7 +39,7 @@ _default_lock = threading.Lock()
 def configure(secret_key: Optional[str] = None, host: Optional[str] = None, **options: Any) -> Client:
     """Replace the default client (shutting the previous one down) and return it.
 
-    Arguments not given are read from ``CES_SECRET_KEY`` and ``CES_HOST``; ``options`` are those
+    Arguments not given are read from ``CES_SECRET_KEY`` and ``CES_URL``; ``options`` are those
     of ``Client`` (``sync_mode``, ``disabled``, ``flush_interval``, ...).
     """
     global _default
@@ -64,7 +65,7 @@ def get_client() -> Client:
 
 def _from_environment(secret_key: Optional[str], host: Optional[str], **options: Any) -> Client:
     secret_key = secret_key if secret_key is not None else os.environ.get("CES_SECRET_KEY", "")
-    host = host or os.environ.get("CES_HOST") or DEFAULT_HOST
+    host = host or server_url() or DEFAULT_HOST
     if os.environ.get("CES_DISABLED", "").lower() in ("1", "true", "yes"):
         options.setdefault("disabled", True)
     if not secret_key and not options.get("disabled"):

@@ -4,7 +4,7 @@
     python -m ces_sdk identify --user u1 --trait plan=pro
     python -m ces_sdk user-hash --user u1
 
-The secret key and host come from ``CES_SECRET_KEY`` and ``CES_HOST`` (or ``--secret-key`` and
+The secret key and URL come from ``CES_SECRET_KEY`` and ``CES_URL`` (or ``--secret-key`` and
 ``--host``; prefer the environment: a command line is visible to other users of the machine).
 The call is sent at once (sync mode) with a few quick retries. Exit status: 0 delivered (the
 decision is printed as JSON), 1 not delivered (why is on stderr), 2 bad usage.
@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from . import __version__
 from .client import DEFAULT_HOST, Client
+from .settings import server_url
 
 
 def _pairs(values: List[str], option: str, as_json: bool) -> Dict[str, Any]:
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ces_sdk", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"ces-sdk {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--host", default=None, help=f"CES server URL (default: $CES_HOST or {DEFAULT_HOST})")
+    common.add_argument("--host", default=None, help=f"CES server URL (default: $CES_URL or {DEFAULT_HOST})")
     common.add_argument("--secret-key", default=None, help="site secret key (default: $CES_SECRET_KEY)")
     common.add_argument("--timeout", type=float, default=5.0, help="seconds per HTTP request (default 5)")
     common.add_argument("--retries", type=int, default=3, help="retries on network errors, 5xx, 408, 429 (default 3)")
@@ -79,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not secret_key:
         print("error: no secret key: set CES_SECRET_KEY or pass --secret-key", file=sys.stderr)
         return 2
-    host = args.host or os.environ.get("CES_HOST") or DEFAULT_HOST
+    host = args.host or server_url() or DEFAULT_HOST
     try:
         client = Client(secret_key, host, sync_mode=True, timeout=args.timeout, max_retries=args.retries,
                         backoff_base=0.25, backoff_max=2.0)

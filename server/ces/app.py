@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask, jsonify
 
 from . import config as config_module
-from .api import admin, errors, events, surveys
+from .api import admin, errors, events, openapi, sites, surveys
 from .api import reports as reports_api
 from .api import webhooks as webhooks_api
 from .delivery import Scheduler
@@ -44,12 +44,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.extensions["ces_webhooks"].start_if_pending()
 
     errors.register(app)
+    # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
+    app.url_map.converters["int"] = openapi.SqliteInt
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(sites.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(webhooks_api.bp)
     app.register_blueprint(widget_bp)
+    app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp
         app.register_blueprint(demo_bp)

@@ -10,7 +10,9 @@ import click
 
 from . import config as config_module
 from .bootstrap import script_tag, seed_default_site
+from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update
 from .storage import Storage
+from .storage.tokens import TokenStore
 
 
 def _storage(db: str | None) -> Storage:
@@ -25,7 +27,10 @@ def main() -> None:
     """Customer Effort Score server."""
 
 
-def _run(host: str, port: int, db: str, connections: int, demo: bool) -> None:
+def _run(host: str | None, port: int | None, db: str, connections: int, demo: bool) -> None:
+    conf = config_module.resolve()
+    host = host or conf["LISTEN_HOST"]   # --host, else CES_LISTEN_HOST (CES_HOST, deprecated)
+    port = port or int(conf["PORT"])     # --port, else CES_PORT: for `ces demo` as for `ces serve`
     storage = _storage(db)
     site = seed_default_site(storage, time.time())
     base = f"http://{host}:{port}"
@@ -36,6 +41,9 @@ def _run(host: str, port: int, db: str, connections: int, demo: bool) -> None:
         click.echo(f"  secret key: {site['secret_key']}   (keep it on your backend)")
         click.echo("Paste this into your pages:")
         click.echo("  " + script_tag(base, site["site_key"]))
+        click.echo("Admin API: create a token with")
+        click.echo(f"  ces token create NAME --db {db}      (add --site {site['site_key']} or --read-only to narrow it)")
+        click.echo(f"API docs: {base}/api/docs   (the OpenAPI document: {base}/api/openapi.json)")
     if demo:
         click.echo(f"Demo shop: {base}/demo/")
     click.echo(f"Listening on {base} (database {db})")
@@ -44,8 +52,8 @@ def _run(host: str, port: int, db: str, connections: int, demo: bool) -> None:
 
 
 _serve_options = [
-    click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on."),
-    click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on."),
+    click.option("--host", default=None, help="Address to listen on (default: CES_LISTEN_HOST or 127.0.0.1)."),
+    click.option("--port", default=None, type=int, help="Port to listen on (default: CES_PORT or 8000)."),
     click.option("--db", default="ces.db", show_default=True, help="SQLite database file."),
     click.option("--connections", default=None, type=int,
                  help="Open connections (widget sockets included) one process holds  [default: 25000]."),
@@ -69,14 +77,14 @@ def _with_serve_options(f: Any) -> Any:
 
 @main.command()
 @_with_serve_options
-def serve(host: str, port: int, db: str, connections: int | None, threads: int | None) -> None:
+def serve(host: str | None, port: int | None, db: str, connections: int | None, threads: int | None) -> None:
     """Run the server (gunicorn, gevent worker) on the SQLite file DB."""
     _run(host, port, db, _connections(connections, threads), demo=False)
 
 
 @main.command()
 @_with_serve_options
-def demo(host: str, port: int, db: str, connections: int | None, threads: int | None) -> None:
+def demo(host: str | None, port: int | None, db: str, connections: int | None, threads: int | None) -> None:
     """Run the server with the demo shop at /demo/."""
     _run(host, port, db, _connections(connections, threads), demo=True)
 
@@ -105,6 +113,12 @@ def site_create(name: str, db: str | None, identity_verification: bool, as_json:
     click.echo(f"  secret key: {created['secret_key']}")
 
 
+site.add_command(site_list)
+site.add_command(site_update)
+site.add_command(site_rotate_secret)
+main.add_command(config_group)
+
+
 @main.group()
 def token() -> None:
     """Manage admin API tokens (for the admin API and the dashboard)."""
@@ -113,20 +127,27 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
-def token_create(name: str, db: str | None) -> None:
+@click.option("--site", "site_key", default=None, help="Only this site (by its key); default: every site.")
+@click.option("--read-only", is_flag=True, help="Read, never change (GET only).")
+def token_create(name: str, db: str | None, site_key: str | None, read_only: bool) -> None:
     """Create an admin token and print it (it is stored hashed: this is the only time it is shown)."""
-    row, secret = _storage(db).create_admin_token(name, time.time())
+    storage = _storage(db)
+    site_id = site_by_key(storage, site_key)["id"] if site_key else None
+    row, secret = TokenStore(storage).create(name, time.time(), site_id, read_only)
     click.echo(secret)
-    click.echo(f"token {row['id']} '{name}' created; it is shown only now.", err=True)
+    scope = f"site {site_key} only" if site_key else "every site"
+    click.echo(f"token {row['id']} '{name}' created ({scope}, {'read-only' if read_only else 'read-write'}); "
+               "it is shown only now.", err=True)
 
 
 @token.command("list")
 @click.option("--db", default=None, help="SQLite database file.")
 def token_list(db: str | None) -> None:
     """List admin tokens (never their secret)."""
-    for row in _storage(db).list_admin_tokens():
+    for row in TokenStore(_storage(db)).list():
         state = "revoked" if row["revoked_at"] else "active"
-        click.echo(f"{row['id']}\t{row['name']}\t{state}")
+        scope = f"site {row['site_key']}" if row["site_id"] else "every site"
+        click.echo(f"{row['id']}\t{row['name']}\t{state}\t{scope}\t{'read-only' if row['read_only'] else 'read-write'}")
 
 
 @token.command("revoke")

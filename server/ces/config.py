@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "ces.db",
     "SECRET_KEY": None,          # signs nothing user-facing yet; generated when absent
-    "HOST": "127.0.0.1",
+    "LISTEN_HOST": "127.0.0.1",  # the address `ces serve` binds (CES_LISTEN_HOST)
     "PORT": 8000,
+    "SECRET_GRACE_SECONDS": 86400,  # a rotated secret key or webhook secret keeps working this long
     "MAX_CONTENT_LENGTH": 1024 * 1024,   # bodies over 1 MB are refused with 413
     "MAX_BATCH": 1000,
     "WS_MAX_MESSAGE": 16 * 1024,
@@ -31,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # Environment values are strings; these keys are converted to the type of their default.
-_INT_KEYS = {"PORT", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
+_INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
              "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
              "WEBHOOK_MAX_ATTEMPTS"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
@@ -46,8 +48,30 @@ def load_file(path: str | os.PathLike) -> dict[str, Any]:
     return {k.upper(): v for k, v in data.items()}
 
 
+class SettingDeprecationWarning(DeprecationWarning):
+    """A setting that still works under an old name: shown to the person running the command."""
+
+
+warnings.simplefilter("default", SettingDeprecationWarning)  # DeprecationWarning alone is hidden
+
+
+def _deprecated_host(environ: Mapping[str, str]) -> dict[str, Any]:
+    """CES_HOST once meant the address the server binds here and the server's URL in the SDK. The
+    server now reads CES_LISTEN_HOST, the SDK CES_URL; CES_HOST still works, with a warning."""
+    raw = environ.get("CES_HOST")
+    if raw is None or environ.get("CES_LISTEN_HOST") is not None:
+        return {}
+    if "://" in raw:  # a URL: the SDK's setting, not an address to bind
+        warnings.warn("CES_HOST is a URL (the SDK's setting, now CES_URL): the server ignores it; "
+                      "set CES_LISTEN_HOST for the address it binds.", SettingDeprecationWarning, stacklevel=3)
+        return {}
+    warnings.warn("CES_HOST is deprecated for the server: set CES_LISTEN_HOST instead.", SettingDeprecationWarning,
+                  stacklevel=3)
+    return {"LISTEN_HOST": raw}
+
+
 def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = _deprecated_host(environ)
     for key in DEFAULTS:
         raw = environ.get(f"CES_{key}")
         if raw is None:

@@ -199,7 +199,9 @@ class Sender:
 
     def _post(self, d: dict[str, Any]) -> tuple[int | None, str | None]:
         body = d["payload"].encode()
-        headers = webhook_signing.headers(d["secret"], d["msg_id"], int(self.services.now()), body)
+        # During a secret's rotation both sign: a receiver still on the old secret keeps verifying.
+        secrets_ = [d["secret"]] + ([d["previous_secret"]] if d.get("previous_secret") else [])
+        headers = webhook_signing.headers(secrets_, d["msg_id"], int(self.services.now()), body)
         headers.update({"Content-Type": "application/json", "User-Agent": "ces-webhooks/1"})
         req = urllib.request.Request(d["url"], data=body, method="POST", headers=headers)
         try:

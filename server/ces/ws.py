@@ -14,7 +14,7 @@ from flask_sock import Sock
 
 from . import answering
 from .core import protocol
-from .core.identity import ANONYMOUS_PREFIX, is_anonymous, verify
+from .core.identity import ANONYMOUS_PREFIX, is_anonymous, keys_in_force, verify
 from .core.limits import check_object
 from .delivery import deliver_pending
 from .hub import Connection
@@ -35,12 +35,15 @@ class WidgetSession:
         self.services = services
         self.conn = conn
         self.max_message = max_message
+        self.user_hash: str | None = None  # as given with the current user, checked again if the site changes
 
     def handle(self, raw: str | bytes) -> None:
         try:
             msg = protocol.parse(raw, self.max_message)
             if msg.type != "hello" and self.conn.site is None:
                 raise protocol.ProtocolError("not_identified", "Send 'hello' first.", ref=msg.ref)
+            if msg.type != "hello":
+                self._refresh_site(msg.ref, check_user=msg.type not in ("identify", "reset"))
             handler: Callable[[protocol.ClientMessage], None] = getattr(self, f"on_{msg.type}")
             try:
                 handler(msg)
@@ -57,8 +60,18 @@ class WidgetSession:
             self.conn.send(protocol.error("internal", "Internal error; nothing was stored."))
 
     # -- session ---------------------------------------------------------------------------
+    def _refresh_site(self, ref: str | None, check_user: bool) -> None:
+        """The site as it is now (identity verification turned on, a key rotated apply to this very
+        message); a user this socket can no longer prove is refused."""
+        site = self.services.storage.get_site(self.conn.site["id"])  # type: ignore[index]
+        if site is not None:
+            self.conn.site = site
+            if check_user and self.conn.user_id is not None:
+                self._check_user(site, self.conn.user_id, self.user_hash, ref)
+
     def _check_user(self, site: dict[str, Any], user: str, user_hash: str | None, ref: str | None) -> None:
-        if site["identity_verification"] and not is_anonymous(user) and not verify(site["secret_key"], user, user_hash):
+        if site["identity_verification"] and not is_anonymous(user) and \
+                not verify(keys_in_force(site, self.services.now()), user, user_hash):
             raise protocol.ProtocolError("bad_user_hash", "This site verifies identity: user_hash is missing "
                                          "or wrong.", "user_hash", ref)
 
@@ -95,11 +108,12 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"Anonymous ids start with '{ANONYMOUS_PREFIX}'.", "user",
                                          msg.ref)
         self._check_user(site, user, msg.get("user_hash"), msg.ref)
-        self.conn.site = site
+        self.conn.site, self.user_hash = site, msg.get("user_hash")
         self._join(user, msg)
 
     def on_identify(self, msg: protocol.ClientMessage) -> None:
         self._check_user(self.conn.site, msg.get("user"), msg.get("user_hash"), msg.ref)  # type: ignore[arg-type]
+        self.user_hash = msg.get("user_hash")
         self._join(msg.get("user"), msg)
 
     def on_reset(self, msg: protocol.ClientMessage) -> None:

@@ -14,27 +14,26 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
-from ..core.fatigue import FatiguePolicy, SurveyQuota
-from ..rules_cache import policy_from_settings
+from ..core.fatigue import SurveyQuota
 from ..storage import Storage
 from .admin_schemas import (
-    DecisionsQuerySchema, FatiguePolicySchema, ListQuerySchema, SurveySchema, TriggerListQuerySchema, TriggerSchema,
+    DecisionsQuerySchema, ListQuerySchema, SurveySchema, TriggerListQuerySchema, TriggerSchema,
 )
-from .auth import current_admin
+from .auth import current_scope
 from .body import json_object
-from .errors import ApiError
+from .errors import ApiError, not_found
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
-SURVEY_FIELDS = ("site_id", "name", "metric", "default_locale", "texts", "followup_max_score", "appearance",
+SURVEY_FIELDS = ("site_id", "slug", "name", "metric", "default_locale", "texts", "followup_max_score", "appearance",
                  "quota", "status")
-TRIGGER_FIELDS = ("site_id", "name", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
+TRIGGER_FIELDS = ("site_id", "slug", "name", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
                   "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status")
 
 
 @bp.before_request
 def _authenticate() -> None:
-    current_admin()
+    current_scope()  # the token, and what its scope reaches of this request (api/auth.py)
 
 
 def _storage() -> Storage:
@@ -59,12 +58,16 @@ def _query(schema: Schema) -> dict[str, Any]:
 
 
 def _site_id(given: int | None, field: str = "site_id") -> int:
-    """The site a request is about: the one named, or the only one; 400 naming `field` otherwise."""
+    """The site a request is about: the one named, or the only one (the token's, for a token of
+    one site); 400 naming `field` otherwise, also for a site the token does not reach."""
     storage = _storage()
+    scope = current_scope()
     if given is not None:
-        if storage.get_site(given) is None:
+        if storage.get_site(given) is None or not scope.sees(given):
             raise ValidationError({field: [f"Unknown site {given}."]})
         return given
+    if scope.site_id is not None:
+        return scope.site_id
     sites = storage.list_sites()
     if len(sites) == 1:
         return sites[0]["id"]
@@ -72,7 +75,26 @@ def _site_id(given: int | None, field: str = "site_id") -> int:
 
 
 def _not_found(kind: str, row_id: Any) -> ApiError:
-    return ApiError(404, "not_found", f"No {kind} {row_id}.")
+    return not_found(kind, row_id)
+
+
+def _load_update(schema: Schema, body: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A PUT or PATCH body loaded; `site_id` cannot change, refused together with any other field's error."""
+    moved = {"site_id": [f"A {kind} cannot move to another site."]} if "site_id" in body else {}
+    try:
+        data = schema.load({k: v for k, v in body.items() if k != "site_id"})
+    except ValidationError as err:
+        raise ValidationError({**err.normalized_messages(), **moved}) from None
+    if moved:
+        raise ValidationError(moved)
+    return data
+
+
+def _check_slug(table: str, site_id: int, slug: str | None, row_id: int | None = None) -> None:
+    """A slug names one survey (or trigger) of its site: taken by another row is a 400."""
+    if slug is not None and _storage().one(f"select id from {table} where site_id = ? and slug = ? "
+                                           "and id is not ?", [site_id, slug, row_id]):
+        raise ValidationError({"slug": [f"Already used by another {table[:-1]} of site {site_id}."]})
 
 
 # --------------------------------------------------------------------------- shapes
@@ -103,13 +125,17 @@ def _writable(row: dict[str, Any], names: tuple[str, ...], shape: Any) -> dict[s
 def _check_survey(data: dict[str, Any]) -> dict[str, Any]:
     data["site_id"] = _site_id(data.get("site_id"))
     data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
+    _check_slug("surveys", data["site_id"], data.get("slug"))
+    if data.get("slug") is None:
+        data.pop("slug", None)  # the database gives it one
     return data
 
 
 @bp.get("/surveys")
 def list_surveys():
     q = _query(ListQuerySchema())
-    filters = {k: v for k, v in (("site_id", q["site"]), ("status", q["status"])) if v is not None}
+    site = current_scope().site_filter(q["site"])
+    filters = {k: v for k, v in (("site_id", site), ("status", q["status"])) if v is not None}
     rows, total = _storage().list_rows("surveys", filters, q["limit"], q["offset"])
     return jsonify(items=[survey_json(r) for r in rows], total=total)
 
@@ -137,11 +163,12 @@ def get_survey(survey_id: int):
 def _update_survey(survey_id: int, partial: bool):
     row = _survey_or_404(survey_id)
     body = json_object()
-    if "site_id" in body:
-        raise ValidationError({"site_id": ["A survey cannot move to another site."]})
     merged = {**_writable(row, SURVEY_FIELDS, survey_json), **body} if partial else body
-    data = SurveySchema().load(merged)
+    data = _load_update(SurveySchema(), merged, "survey")
     data.pop("site_id", None)
+    _check_slug("surveys", row["site_id"], data.get("slug"), survey_id)
+    if data.get("slug") is None:
+        data.pop("slug", None)  # left out of a PUT: the slug stays
     data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
     return jsonify(survey_json(_storage().update_row("surveys", survey_id, data, _now())))  # type: ignore[arg-type]
 
@@ -181,15 +208,20 @@ def resume_survey(survey_id: int):
 
 # --------------------------------------------------------------------------- triggers
 
-def _check_trigger(data: dict[str, Any], site_id: int | None) -> dict[str, Any]:
+def _check_trigger(data: dict[str, Any], site_id: int | None, trigger_id: int | None = None) -> dict[str, Any]:
     """The ids a trigger refers to exist, on the trigger's site (400 naming the field)."""
     storage = _storage()
+    scope = current_scope()
     survey = storage.get_row("surveys", data["survey_id"])
+    if survey is not None and not scope.sees(survey["site_id"]):
+        survey = None  # another site's survey is an unknown one
     if site_id is None:
         site_id = data.get("site_id")
-        if site_id is not None and storage.get_site(site_id) is None:
+        if site_id is not None and (storage.get_site(site_id) is None or not scope.sees(site_id)):
             raise ValidationError({"site_id": [f"Unknown site {site_id}."]})
-        if site_id is None and survey is not None:
+        if site_id is None:
+            if survey is None:
+                raise ValidationError({"survey_id": [f"Unknown survey {data['survey_id']}."]})
             site_id = survey["site_id"]
     if survey is None or survey["site_id"] != site_id:
         raise ValidationError({"survey_id": [f"Unknown survey {data['survey_id']} on site {site_id}."]})
@@ -200,6 +232,9 @@ def _check_trigger(data: dict[str, Any], site_id: int | None) -> dict[str, Any]:
             errors[str(i)] = {"survey_id": [f"Unknown survey {variant['survey_id']} on site {site_id}."]}
     if errors:
         raise ValidationError({"variants": errors})
+    _check_slug("triggers", site_id, data.get("slug"), trigger_id)
+    if data.get("slug") is None:
+        data.pop("slug", None)
     data["site_id"] = site_id
     data["conditions"] = data.get("conditions") or None
     return data
@@ -208,7 +243,8 @@ def _check_trigger(data: dict[str, Any], site_id: int | None) -> dict[str, Any]:
 @bp.get("/triggers")
 def list_triggers():
     q = _query(TriggerListQuerySchema())
-    filters = {k: v for k, v in (("site_id", q["site"]), ("status", q["status"]), ("event_name", q["event_name"]),
+    site = current_scope().site_filter(q["site"])
+    filters = {k: v for k, v in (("site_id", site), ("status", q["status"]), ("event_name", q["event_name"]),
                                  ("survey_id", q["survey_id"])) if v is not None}
     rows, total = _storage().list_rows("triggers", filters, q["limit"], q["offset"])
     return jsonify(items=[trigger_json(r) for r in rows], total=total)
@@ -239,10 +275,8 @@ def get_trigger(trigger_id: int):
 def _update_trigger(trigger_id: int, partial: bool):
     row = _trigger_or_404(trigger_id)
     body = json_object()
-    if "site_id" in body:
-        raise ValidationError({"site_id": ["A trigger cannot move to another site."]})
     merged = {**_writable(row, TRIGGER_FIELDS, trigger_json), **body} if partial else body
-    data = _check_trigger(TriggerSchema().load(merged), row["site_id"])
+    data = _check_trigger(_load_update(TriggerSchema(), merged, "trigger"), row["site_id"], trigger_id)
     data.pop("site_id")
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
@@ -278,47 +312,7 @@ def resume_trigger(trigger_id: int):
     return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, {"status": "active"}, _now())))  # type: ignore[arg-type]
 
 
-# --------------------------------------------------------------------------- sites
-
-def site_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A site without its secret key (which only `ces site create` prints)."""
-    return {"id": row["id"], "name": row["name"], "site_key": row["site_key"],
-            "identity_verification": bool(row["identity_verification"]),
-            "fatigue": policy_from_settings(row.get("settings")).as_dict(), "created_at": iso(row.get("created_at"))}
-
-
-@bp.get("/sites")
-def list_sites():
-    rows = _storage().list_sites()
-    return jsonify(items=[site_json(r) for r in rows], total=len(rows))
-
-
-def _site_or_404(site_id: int) -> dict[str, Any]:
-    row = _storage().get_site(site_id)
-    if row is None:
-        raise _not_found("site", site_id)
-    return row
-
-
-@bp.get("/sites/<int:site_id>")
-def get_site(site_id: int):
-    return jsonify(site_json(_site_or_404(site_id)))
-
-
-@bp.get("/sites/<int:site_id>/fatigue")
-def get_fatigue(site_id: int):
-    return jsonify(policy_from_settings(_site_or_404(site_id).get("settings")).as_dict())
-
-
-@bp.put("/sites/<int:site_id>/fatigue")
-def put_fatigue(site_id: int):
-    site = _site_or_404(site_id)
-    policy = FatiguePolicy(**FatiguePolicySchema().load(json_object())).as_dict()
-    settings = dict(site.get("settings") or {})
-    settings["fatigue"] = policy
-    _storage().set_site_settings(site_id, settings)
-    return jsonify(policy)
-
+# --------------------------------------------------------------------------- sites: api/sites.py
 
 # --------------------------------------------------------------------------- decisions
 

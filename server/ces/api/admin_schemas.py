@@ -20,6 +20,8 @@ from ..core.metrics import METRICS
 STATUSES = ("active", "paused")
 PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_.]*$"
 READ_ONLY = ("id", "created_at", "updated_at")
+MAX_ID = 2**63 - 1  # SQLite's integers: a larger id is refused, never an overflow
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class StrictNumber(fields.Field):
@@ -33,6 +35,17 @@ class StrictNumber(fields.Field):
 
 def _strict_int(**kw: Any) -> fields.Integer:
     return fields.Integer(strict=True, **kw)
+
+
+def id_field(**kw: Any) -> fields.Integer:
+    """A row id (in a body or a query string): 1 to 2^63-1."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+
+
+def slug_field() -> fields.String:
+    """The stable key of a survey or trigger on its site (configuration files name rows by it)."""
+    return fields.String(load_default=None, validate=validate.Regexp(
+        SLUG, error="Must be 1-64 lowercase letters, digits and '-', not starting with '-'."))
 
 
 class Checked(fields.Field):
@@ -56,13 +69,22 @@ def _object(value: Any) -> None:
 
 
 class _Refuse(Schema):
-    @pre_load
-    def _read_only(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            bad = {k: ["Read-only field."] for k in READ_ONLY if k in data}
-            if bad:
-                raise ValidationError(bad)
-        return data
+    """Refuses the read-only fields, reported together with every other field's error."""
+
+    read_only_fields: tuple[str, ...] = READ_ONLY
+
+    def load(self, data: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        read_only = {k: ["Read-only field."] for k in self.read_only_fields if isinstance(data, dict) and k in data}
+        if read_only:
+            data = {k: v for k, v in data.items() if k not in read_only}
+        try:
+            loaded = super().load(data, **kwargs)
+        except ValidationError as err:
+            messages = err.normalized_messages()
+            raise ValidationError({**messages, **read_only} if isinstance(messages, dict) else messages) from None
+        if read_only:
+            raise ValidationError(read_only)
+        return loaded
 
 
 # --------------------------------------------------------------------------- surveys
@@ -77,7 +99,8 @@ class SurveyTextsSchema(Schema):
 
 
 class SurveySchema(_Refuse):
-    site_id = _strict_int(load_default=None)
+    site_id = id_field(strict=True, load_default=None)
+    slug = slug_field()
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     metric = fields.String(required=True, validate=validate.OneOf(sorted(METRICS)))
     default_locale = fields.String(load_default="en", validate=validate.Length(min=2, max=35))
@@ -101,7 +124,7 @@ class SurveySchema(_Refuse):
 # --------------------------------------------------------------------------- triggers
 
 class VariantSchema(Schema):
-    survey_id = _strict_int(required=True)
+    survey_id = id_field(strict=True, required=True)
     weight = StrictNumber(required=True, validate=validate.Range(min=0, max=100))
     # Stored on each prompt (`prompts.variant`) for the reports' variant filter; default: the survey id.
     label = fields.String(validate=validate.Length(min=1, max=64))
@@ -113,10 +136,11 @@ def _weights(variants: Any) -> None:
 
 
 class TriggerSchema(_Refuse):
-    site_id = _strict_int(load_default=None)
+    site_id = id_field(strict=True, load_default=None)
+    slug = slug_field()
     name = fields.String(load_default="", validate=validate.Length(max=200))
     event_name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    survey_id = _strict_int(required=True)
+    survey_id = id_field(strict=True, required=True)
     conditions = Checked(conditions.validate, load_default=None, allow_none=True)
     source = fields.String(load_default="backend", validate=validate.OneOf(("backend", "any")))
     sample_rate = StrictNumber(load_default=100.0, validate=validate.Range(min=0, max=100))
@@ -151,17 +175,17 @@ class FatiguePolicySchema(Schema):
 
 
 class ListQuerySchema(Schema):
-    site = fields.Integer(load_default=None)
+    site = id_field(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
 class TriggerListQuerySchema(ListQuerySchema):
     event_name = fields.String(load_default=None)
-    survey_id = fields.Integer(load_default=None)
+    survey_id = id_field(load_default=None)
 
 
 class DecisionsQuerySchema(Schema):
-    site = fields.Integer(load_default=None)
+    site = id_field(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))

@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
 
 from ..ingest import ingest
 from .auth import current_site
 from .body import json_object
+from .errors import ApiError
 from .schemas import DryRunSchema, IdentifyBatchSchema, IdentifySchema, load_events
 
 bp = Blueprint("events", __name__, url_prefix="/api/v1")
@@ -24,7 +26,10 @@ def _events_from_body() -> list[dict[str, Any]]:
 @bp.post("/events")
 def post_events():
     site = current_site()
-    dry_run = DryRunSchema().load(request.args)["dry_run"]
+    try:
+        dry_run = DryRunSchema().load(request.args)["dry_run"]
+    except ValidationError as err:
+        raise ApiError(400, "validation_error", "Invalid query string.", err.normalized_messages()) from err
     events = _events_from_body()
     results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run)
     return jsonify(results=results, dry_run=dry_run)

@@ -11,7 +11,7 @@ from ..offload import off_loop
 from ..storage.reports import Reports
 from .auth import current_admin
 from .body import json_object
-from .errors import ApiError
+from .errors import ApiError, not_found
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
@@ -23,7 +23,7 @@ AT_RISK_PARAMS = ("page", "page_size", "high_effort_max", "followed_up")
 def _survey(survey_id: int) -> dict[str, Any]:
     survey = current_app.extensions["ces"].storage.get_survey(survey_id)
     if survey is None:
-        raise ApiError(404, "not_found", f"No survey {survey_id}.", {"survey_id": [f"Unknown survey {survey_id}."]})
+        raise not_found("survey", survey_id)
     return survey
 
 
@@ -117,7 +117,7 @@ def follow_up(answer_id: int):
     services = _services()
     store = Reports(services.storage)
     if store.get_answer(answer_id) is None:
-        raise ApiError(404, "not_found", f"No answer {answer_id}.", {"answer_id": [f"Unknown answer {answer_id}."]})
+        raise not_found("answer", answer_id)
     store.set_followed_up(answer_id, services.now() if flag else None)
     answer = store.get_answer(answer_id)
     return jsonify(answer_id=answer_id, user_id=answer["user_id"],  # type: ignore[index]

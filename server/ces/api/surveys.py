@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify
 
 from ..core.scoring import score_from_distribution
 from .auth import site_or_admin
-from .errors import ApiError
+from .errors import not_found
 
 bp = Blueprint("surveys", __name__, url_prefix="/api/v1")
 
@@ -17,6 +17,6 @@ def survey_score(survey_id: int):
     survey = storage.get_survey(survey_id)
     # Another site's survey is answered like a missing one.
     if survey is None or (site is not None and survey["site_id"] != site["id"]):
-        raise ApiError(404, "not_found", f"No survey {survey_id}.", {"survey_id": ["Unknown survey."]})
+        raise not_found("survey", survey_id)
     result = score_from_distribution(survey["metric"], storage.score_distribution(survey_id))
     return jsonify(survey_id=survey_id, **result.as_dict())

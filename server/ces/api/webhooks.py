@@ -10,16 +10,18 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from .. import webhooks
 from ..core import webhook_signing
 from ..storage.webhooks import WebhookStore
-from .auth import current_admin
-from .body import load
-from .errors import ApiError
+from .admin_schemas import MAX_ID
+from .auth import current_admin, current_scope
+from .body import json_object, load
+from .errors import ApiError, not_found
+from .site_schemas import RotateSchema
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1")
 MAX_PAGE_SIZE = 200
 
 
 class WebhookSchema(Schema):
-    site_id = fields.Integer(required=True, strict=True)
+    site_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     events = fields.List(fields.String(validate=validate.OneOf(webhooks.EVENT_TYPES)),
                          load_default=lambda: list(webhooks.EVENT_TYPES), validate=validate.Length(min=1))
@@ -37,6 +39,9 @@ def _public(hook: dict[str, Any], with_secret: bool = False) -> dict[str, Any]:
     out = {k: hook[k] for k in ("id", "site_id", "url", "events", "high_effort_max", "description", "created_at")}
     if with_secret:
         out["secret"] = hook["secret"]
+        # While a rotated secret still signs (a second signature in webhook-signature), until when.
+        expires = hook.get("previous_secret_expires_at")
+        out["previous_secret_expires_at"] = expires if expires is not None and expires > _services().now() else None
     return out
 
 
@@ -47,7 +52,7 @@ def _services():  # noqa: ANN202
 def _hook(webhook_id: int) -> dict[str, Any]:
     hook = WebhookStore(_services().storage).get(webhook_id)
     if hook is None:
-        raise ApiError(404, "not_found", f"No webhook {webhook_id}.", {"webhook_id": [f"Unknown webhook {webhook_id}."]})
+        raise not_found("webhook", webhook_id)
     return hook
 
 
@@ -58,8 +63,9 @@ def _page_args() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "validation_error", "page and page_size must be integers.",
                        {"page": ["Not a valid integer."]}) from None
-    if page < 1:
-        raise ApiError(400, "validation_error", "page must be at least 1.", {"page": ["Must be at least 1."]})
+    if not 1 <= page <= 1_000_000:
+        raise ApiError(400, "validation_error", "page must be 1 to 1000000.",
+                       {"page": ["Must be between 1 and 1000000."]})
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ApiError(400, "validation_error", f"page_size must be 1 to {MAX_PAGE_SIZE}.",
                        {"page_size": [f"Must be between 1 and {MAX_PAGE_SIZE}."]})
@@ -71,8 +77,9 @@ def create_webhook():
     current_admin()
     data = load(WebhookSchema())
     services = _services()
-    if services.storage.get_site(data["site_id"]) is None:
-        raise ApiError(400, "validation_error", f"No site {data['site_id']}.", {"site_id": ["Unknown site."]})
+    if services.storage.get_site(data["site_id"]) is None or not current_scope().sees(data["site_id"]):
+        raise ApiError(400, "validation_error", f"Unknown site {data['site_id']}.",
+                       {"site_id": [f"Unknown site {data['site_id']}."]})
     hook = WebhookStore(services.storage).create(
         data["site_id"], data["url"], webhook_signing.generate_secret(), sorted(set(data["events"])),
         data["high_effort_max"], data["description"], services.now())
@@ -87,6 +94,10 @@ def list_webhooks():
         site_id = int(raw) if raw is not None else None
     except ValueError:
         raise ApiError(400, "validation_error", "site_id must be an integer.", {"site_id": ["Not a valid integer."]}) from None
+    if site_id is not None and not 1 <= site_id <= MAX_ID:
+        raise ApiError(400, "validation_error", f"site_id must be 1 to {MAX_ID}.",
+                       {"site_id": [f"Must be between 1 and {MAX_ID}."]})
+    site_id = current_scope().site_filter(site_id)
     return jsonify(webhooks=[_public(h) for h in WebhookStore(_services().storage).list(site_id)])
 
 
@@ -103,6 +114,20 @@ def delete_webhook(webhook_id: int):
     services = _services()
     WebhookStore(services.storage).delete(webhook_id, services.now())
     return jsonify(deleted=webhook_id)
+
+
+@bp.post("/webhooks/<int:webhook_id>/rotate-secret")
+def rotate_webhook_secret(webhook_id: int):
+    """A new signing secret; during `grace_seconds` each delivery carries two signatures (new, old)."""
+    current_admin()
+    _hook(webhook_id)
+    grace = RotateSchema().load(json_object() if request.get_data() else {})["grace_seconds"]
+    if grace is None:
+        grace = int(current_app.config["SECRET_GRACE_SECONDS"])
+    services = _services()
+    store = WebhookStore(services.storage)
+    store.rotate_secret(webhook_id, webhook_signing.generate_secret(), services.now(), grace)
+    return jsonify(_public(store.get(webhook_id), with_secret=True))  # type: ignore[arg-type]
 
 
 @bp.get("/webhooks/<int:webhook_id>/deliveries")
@@ -125,7 +150,6 @@ def replay_delivery(webhook_id: int, delivery_id: int):
     services = _services()
     delivery = WebhookStore(services.storage).delivery(delivery_id)
     if delivery is None or delivery["webhook_id"] != webhook_id:
-        raise ApiError(404, "not_found", f"No delivery {delivery_id} for webhook {webhook_id}.",
-                       {"delivery_id": [f"Unknown delivery {delivery_id}."]})
+        raise not_found("delivery", delivery_id)
     new_id = webhooks.replay(services, delivery)
     return jsonify(delivery_id=new_id, replay_of=delivery_id, status="pending"), 202

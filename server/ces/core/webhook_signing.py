@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Mapping
+from typing import Mapping, Sequence
 
 PREFIX = "whsec_"
 TOLERANCE_SECONDS = 5 * 60
@@ -39,9 +39,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers(secret: str | Sequence[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three headers; with several secrets (a rotation's overlap), one signature per secret,
+    space-separated, the newest first."""
+    all_secrets = [secret] if isinstance(secret, str) else list(secret)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(timestamp)),
-            "webhook-signature": sign(secret, msg_id, timestamp, body)}
+            "webhook-signature": " ".join(sign(s, msg_id, timestamp, body) for s in all_secrets)}
 
 
 def verify(secret: str, received: Mapping[str, str], body: bytes, now: float,

@@ -209,3 +209,33 @@ def site_allowed_origins(db: Database) -> None:
     # "https://*.shop.example" = any subdomain). Sites that existed before the check keep working
     # as they did (any origin) until their owner narrows the list; new sites start from theirs.
     db.execute("alter table sites add column allowed_origins text not null default '[\"*\"]'")
+
+
+@migrations(name="0200_i11_admin_contract")
+def admin_contract(db: Database) -> None:
+    # A site's time zone (an IANA name, e.g. "Europe/Paris"); reports may read it. Sites that
+    # existed before keep UTC, which is what every report used until now.
+    db.execute("alter table sites add column time_zone text not null default 'UTC'")
+    # Secret rotation: the replaced secret keeps working (events, user hashes) until it expires.
+    db.execute("alter table sites add column previous_secret_key text")
+    db.execute("alter table sites add column previous_secret_expires_at real")
+    db.execute("create index if not exists idx_sites_previous_secret on sites (previous_secret_key) "
+               "where previous_secret_key is not null")
+    db.execute("alter table webhooks add column previous_secret text")
+    db.execute("alter table webhooks add column previous_secret_expires_at real")
+    # Token scopes: one site (null: every site), read-only or read-write. Existing tokens keep
+    # what they could do: every site, read-write.
+    db.execute("alter table admin_tokens add column site_id integer references sites(id)")
+    db.execute("alter table admin_tokens add column read_only integer not null default 0")
+    # Configuration as code: a stable key per survey and trigger, unique on its site, so a file
+    # names them without database ids. Rows without one get `survey-<id>` / `trigger-<id>`.
+    for table, prefix in (("surveys", "survey"), ("triggers", "trigger")):
+        db.execute(f"alter table {table} add column slug text")
+        db.execute(f"update {table} set slug = '{prefix}-' || id")
+        db.execute(f"create unique index idx_{table}_site_slug on {table} (site_id, slug)")
+        # A row inserted without a slug gets one; when another row of the site already took
+        # `<prefix>-<id>` (a slug set by hand or by an import), a random suffix keeps it unique.
+        db.execute(f"""create trigger {table}_default_slug after insert on {table} when new.slug is null begin
+            update {table} set slug = '{prefix}-' || new.id || case when exists (
+                select 1 from {table} where site_id = new.site_id and slug = '{prefix}-' || new.id)
+                then '-' || lower(hex(randomblob(3))) else '' end where id = new.id; end""")

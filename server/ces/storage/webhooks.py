@@ -49,6 +49,12 @@ class WebhookStore:
                        "where webhook_id = ? and status = 'pending'", [now, webhook_id])
             return db.execute("delete from webhooks where id = ?", [webhook_id]).rowcount == 1
 
+    def rotate_secret(self, webhook_id: int, secret: str, now: float, grace_seconds: float) -> None:
+        """`secret` signs from now on; the replaced one also signs until `now + grace_seconds`."""
+        with self.storage.write() as db:
+            db.execute("update webhooks set previous_secret = secret, previous_secret_expires_at = ?, secret = ? "
+                       "where id = ?", [now + grace_seconds, secret, webhook_id])
+
     def for_site(self, db: Database, site_id: int) -> list[dict[str, Any]]:
         rows = db.execute("select id, events, high_effort_max from webhooks where site_id = ?", [site_id]).fetchall()
         return [{"id": r[0], "events": json.loads(r[1]), "high_effort_max": r[2]} for r in rows]
@@ -67,14 +73,15 @@ class WebhookStore:
         attempt counted, so a crashed sender's deliveries are retried after the lease."""
         with self.storage.write() as db:
             rows = db.execute(
-                "select d.id, d.webhook_id, d.event_type, d.msg_id, d.payload, d.attempts, w.url, w.secret "
+                "select d.id, d.webhook_id, d.event_type, d.msg_id, d.payload, d.attempts, w.url, w.secret, "
+                "case when w.previous_secret_expires_at > ? then w.previous_secret end "
                 "from webhook_deliveries d join webhooks w on w.id = d.webhook_id "
                 "where d.status = 'pending' and d.next_attempt_at <= ? order by d.next_attempt_at limit ?",
-                [now, limit]).fetchall()
+                [now, now, limit]).fetchall()
             for r in rows:
                 db.execute("update webhook_deliveries set attempts = attempts + 1, next_attempt_at = ?, "
                            "updated_at = ? where id = ?", [now + lease, now, r[0]])
-        keys = ("id", "webhook_id", "event_type", "msg_id", "payload", "attempts", "url", "secret")
+        keys = ("id", "webhook_id", "event_type", "msg_id", "payload", "attempts", "url", "secret", "previous_secret")
         return [{**dict(zip(keys, r)), "attempts": r[5] + 1} for r in rows]
 
     def next_due(self) -> float | None:

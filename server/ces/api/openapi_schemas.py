@@ -1,0 +1,366 @@
+"""Marshmallow schemas that only describe: what the endpoints answer, and the query strings that
+are parsed by the pure core (reports) rather than by a schema. The OpenAPI document is generated
+from these and from the schemas the endpoints validate with (`openapi.py`); schemathesis checks
+in the suite that every answer matches them.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .. import webhooks
+from ..core.metrics import METRICS
+from .admin_schemas import MAX_ID, STATUSES
+
+_NUM = fields.Float
+_ISO = fields.String  # ISO 8601 UTC, e.g. 2026-11-23T09:18:28.741Z
+
+
+def _nullable(field: fields.Field) -> fields.Field:
+    field.allow_none = True
+    return field
+
+
+# --------------------------------------------------------------------------- errors
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Machine-readable: validation_error, bad_json, "
+                                                                "unauthorized, forbidden, not_found, conflict, "
+                                                                "method_not_allowed, too_large, unsupported_media_type"})
+    message = fields.String(required=True, metadata={"description": "For people."})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "The path to each bad field and what is "
+                                                                      "wrong with it (marshmallow's messages)."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# --------------------------------------------------------------------------- events
+
+class EventResultSchema(Schema):
+    event_id = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("prompt", "skip")))
+    reason = fields.String(required=True)
+    detail = _nullable(fields.String(required=True))
+    prompt_id = _nullable(fields.String(required=True))
+
+
+class EventsAnswerSchema(Schema):
+    results = fields.List(fields.Nested(EventResultSchema), required=True)
+    dry_run = fields.Boolean(required=True, metadata={"description": "true: decided, nothing recorded."})
+
+
+class IdentifyAnswerSchema(Schema):
+    users = fields.Integer(required=True)
+
+
+class IntervalSchema(Schema):
+    low = _nullable(_NUM(required=True))
+    high = _nullable(_NUM(required=True))
+
+
+class ScoreSchema(Schema):
+    metric = fields.String(required=True, validate=validate.OneOf(sorted(METRICS)))
+    n = fields.Integer(required=True)
+    mean = _nullable(_NUM(required=True))
+    mean_ci = _nullable(fields.Nested(IntervalSchema, required=True))
+    headline_name = fields.String(required=True)
+    headline = _nullable(_NUM(required=True))
+    headline_ci = _nullable(fields.Nested(IntervalSchema, required=True))
+    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    low_sample = fields.Boolean(required=True)
+
+
+class SurveyScoreSchema(ScoreSchema):
+    survey_id = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- surveys, triggers
+
+class QuotaSchema(Schema):
+    max_answers_per_day = _nullable(fields.Integer(required=True))
+    max_prompts_per_day = _nullable(fields.Integer(required=True))
+    max_answers_total = _nullable(fields.Integer(required=True))
+    max_prompts_total = _nullable(fields.Integer(required=True))
+
+
+class SurveyOutSchema(Schema):
+    id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    metric = fields.String(required=True)
+    default_locale = fields.String(required=True)
+    texts = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
+    followup_max_score = _nullable(fields.Integer(required=True))
+    appearance = fields.Dict(required=True)
+    quota = fields.Nested(QuotaSchema, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    created_at = _ISO(required=True)
+    updated_at = _ISO(required=True)
+
+
+class SurveyListSchema(Schema):
+    items = fields.List(fields.Nested(SurveyOutSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class VariantOutSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    weight = _NUM(required=True)
+    label = fields.String()
+
+
+class TriggerOutSchema(Schema):
+    id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    event_name = fields.String(required=True)
+    survey_id = fields.Integer(required=True)
+    conditions = _nullable(fields.Dict(required=True))
+    source = fields.String(required=True, validate=validate.OneOf(("backend", "any")))
+    sample_rate = _NUM(required=True)
+    variants = fields.List(fields.Nested(VariantOutSchema), required=True)
+    delay_seconds = fields.Integer(required=True)
+    ttl_seconds = fields.Integer(required=True)
+    transaction_key = _nullable(fields.String(required=True))
+    priority = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    created_at = _ISO(required=True)
+    updated_at = _ISO(required=True)
+
+
+class TriggerListSchema(Schema):
+    items = fields.List(fields.Nested(TriggerOutSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- sites
+
+class FatiguePolicyDocSchema(Schema):
+    """The site's fatigue policy (docs/decisions.md): durations are integer seconds or null."""
+
+    recontact_wait = _nullable(fields.Integer())
+    type_wait = _nullable(fields.Integer())
+    survey_wait = _nullable(fields.Integer())
+    max_prompts = _nullable(fields.Integer())
+    max_prompts_window = _nullable(fields.Integer())
+    one_open = fields.Boolean()
+    count_answered = fields.Boolean()
+    count_dismissed = fields.Boolean()
+    count_expired = fields.Boolean()
+
+
+class SiteOutSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    site_key = fields.String(required=True)
+    identity_verification = fields.Boolean(required=True, metadata={
+        "description": "false: any page can claim any user id; turn it on and sign ids (docs/widget.md)."})
+    allowed_origins = fields.List(fields.String(), required=True)
+    time_zone = fields.String(required=True)
+    fatigue = fields.Nested(FatiguePolicyDocSchema, required=True)
+    created_at = _nullable(_ISO(required=True))
+    previous_secret_expires_at = _nullable(_ISO(required=True, metadata={
+        "description": "Until when the secret key replaced by the last rotation still works; null: it does not."}))
+
+
+class SiteCreatedSchema(SiteOutSchema):
+    secret_key = fields.String(required=True, metadata={"description": "Shown only now and on rotation."})
+
+
+class SiteListSchema(Schema):
+    items = fields.List(fields.Nested(SiteOutSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class SiteRotatedSchema(Schema):
+    site_id = fields.Integer(required=True)
+    secret_key = fields.String(required=True)
+    previous_secret_expires_at = _nullable(_ISO(required=True))
+
+
+# --------------------------------------------------------------------------- decisions
+
+class DecisionSchema(Schema):
+    event_id = fields.String(required=True)
+    name = fields.String(required=True)
+    source = fields.String(required=True)
+    timestamp = _nullable(_ISO(required=True))
+    received_at = _nullable(_ISO(required=True))
+    decision = fields.String(required=True)
+    reason = _nullable(fields.String(required=True))
+    detail = _nullable(fields.String(required=True))
+    trigger_id = _nullable(fields.Integer(required=True))
+    prompt_id = _nullable(fields.String(required=True))
+    properties = _nullable(fields.Dict(required=True))
+
+
+class DecisionListSchema(Schema):
+    user_id = fields.String(required=True)
+    site_id = fields.Integer(required=True)
+    items = fields.List(fields.Nested(DecisionSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- reports
+
+class ReportQueryDoc(Schema):
+    """Report filters (core/report_filters.py); also `properties.<key>[<op>]=<value>` (docs/reports.md)."""
+
+    from_ = fields.String(data_key="from", metadata={"description": "ISO date or date-time, inclusive."})
+    to = fields.String(metadata={"description": "ISO date (that whole day) or date-time (exclusive)."})
+    trigger = fields.String(metadata={"description": "Trigger id, or ids separated by commas."},
+                            validate=validate.Regexp(r"^[0-9]{1,18}(,[0-9]{1,18})*$"))
+    variant = fields.String(validate=validate.Length(min=1, max=64))
+    locale = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class ReportParamsDoc(ReportQueryDoc):
+    interval = fields.String(validate=validate.OneOf(("day", "week", "month")))
+    driver = fields.String(metadata={"description": "Event property to rank as an effort driver."})
+    buckets = fields.String(metadata={"description": "Ascending lower bounds, comma-separated."})
+
+
+class ListParamsDoc(ReportQueryDoc):
+    q = fields.String(validate=validate.Length(max=200))
+    page = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class AtRiskParamsDoc(ReportQueryDoc):
+    page = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(validate=validate.Range(min=1, max=200))
+    high_effort_max = fields.Integer(validate=validate.Range(min=-1_000_000, max=1_000_000))
+    followed_up = fields.String(validate=validate.OneOf(("true", "false", "any")))
+
+
+class ExportParamsDoc(ReportQueryDoc):
+    format = fields.String(validate=validate.OneOf(("csv", "jsonl")))
+
+
+class CompareParamsDoc(ReportQueryDoc):
+    """Each filter also as `a.<filter>` and `b.<filter>` for one side only (at least one is needed)."""
+
+    a_from = fields.String(data_key="a.from")
+    a_to = fields.String(data_key="a.to")
+    b_from = fields.String(data_key="b.from")
+    b_to = fields.String(data_key="b.to")
+
+
+class ReportSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    headline_name = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(("rollup", "base")))
+    score = fields.Dict(required=True)
+    funnel = fields.Dict(required=True)
+    over_time = fields.Dict(required=True)
+    by_touchpoint = fields.List(fields.Dict(), required=True)
+    drivers = _nullable(fields.Dict(required=True))
+
+
+class CompareSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    a = fields.Dict(required=True)
+    b = fields.Dict(required=True)
+    difference = fields.Dict(required=True)
+
+
+class CommentsSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    q = _nullable(fields.String(required=True))
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    comments = fields.List(fields.Dict(), required=True)
+
+
+class AtRiskSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    high_effort_max = fields.Integer(required=True)
+    followed_up = fields.String(required=True)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    users = fields.List(fields.Dict(), required=True)
+
+
+class FollowUpBodySchema(Schema):
+    followed_up = fields.Boolean(load_default=True, metadata={"description": "false undoes the mark."})
+
+
+class FollowUpSchema(Schema):
+    answer_id = fields.Integer(required=True)
+    user_id = fields.String(required=True)
+    followed_up_at = _nullable(_ISO(required=True))
+
+
+# --------------------------------------------------------------------------- webhooks
+
+class WebhookOutSchema(Schema):
+    id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(validate=validate.OneOf(webhooks.EVENT_TYPES)), required=True)
+    high_effort_max = _nullable(fields.Integer(required=True))
+    description = _nullable(fields.String(required=True))
+    created_at = _NUM(required=True, metadata={"description": "Unix time, seconds."})
+
+
+class WebhookWithSecretSchema(WebhookOutSchema):
+    secret = fields.String(required=True, metadata={"description": "whsec_…: verifies webhook-signature."})
+    previous_secret_expires_at = _nullable(_NUM(required=True, metadata={
+        "description": "Unix time until which the replaced secret also signs; null outside a rotation."}))
+
+
+class WebhookListSchema(Schema):
+    webhooks = fields.List(fields.Nested(WebhookOutSchema), required=True)
+
+
+class WebhookListQueryDoc(Schema):
+    site_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+
+
+class DeliveriesQueryDoc(Schema):
+    status = fields.String(validate=validate.OneOf(("pending", "succeeded", "failed", "cancelled")))
+    page = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer(required=True)
+    webhook_id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    event_type = fields.String(required=True)
+    msg_id = fields.String(required=True)
+    status = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    next_attempt_at = _NUM(required=True)
+    last_status = _nullable(fields.Integer(required=True))
+    last_error = _nullable(fields.String(required=True))
+    replay_of = _nullable(fields.Integer(required=True))
+    created_at = _NUM(required=True)
+    updated_at = _NUM(required=True)
+    delivered_at = _nullable(_NUM(required=True))
+
+
+class DeliveriesSchema(Schema):
+    webhook_id = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
+
+
+class ReplaySchema(Schema):
+    delivery_id = fields.Integer(required=True)
+    replay_of = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class DeletedSchema(Schema):
+    deleted = fields.Integer(required=True)

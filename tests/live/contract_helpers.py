@@ -1,0 +1,66 @@
+"""Helpers of the admin-contract tests: a real answer through the real socket."""
+from __future__ import annotations
+
+from ces.testing import LiveServer, WsClient
+
+
+def answer_through_widget(server: LiveServer, site: dict, user: str, event: str, score: int,
+                          comment: str | None = None) -> str:
+    """`event` from the site's backend, the prompt on the user's socket, shown and answered; the
+    prompt id."""
+    from ces.testing import http
+    status, body = http("POST", f"{server.url}/api/v1/events", {"user_id": user, "name": event},
+                        site["secret_key"])
+    assert status == 200 and body["results"][0]["decision"] == "prompt", body
+    ws = WsClient(server.ws_url)
+    server._clients.append(ws)
+    ws.send({"type": "hello", "site": site["site_key"], "user": user})
+    ws.expect("welcome")
+    prompt_id = ws.expect("prompt")["prompt"]["id"]
+    ws.send({"type": "shown", "prompt": prompt_id, "id": "s"})
+    ws.expect("ack")
+    message = {"type": "answer", "prompt": prompt_id, "score": score, "id": "a"}
+    if comment:
+        message["comment"] = comment
+    ws.send(message)
+    ack = ws.expect("ack")
+    assert ack["status"] == "answered", ack
+    ws.close()
+    return prompt_id
+
+
+class Receiver:
+    """A webhook receiver on the loopback: answers 200 and records each request's headers and body."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 8.0) -> None:
+        import time
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            assert time.monotonic() < deadline, f"{len(self.requests)} of {count} requests arrived"
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
