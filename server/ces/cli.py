@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from . import audit
 from . import config as config_module
 from .bootstrap import script_tag, seed_default_site
 from .storage import Storage
@@ -85,7 +86,9 @@ def site() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON, for scripts.")
 def site_create(name: str, db: str | None, identity_verification: bool, as_json: bool) -> None:
     """Create a site and print its keys."""
-    created = _storage(db).create_site(name, time.time(), identity_verification=identity_verification)
+    storage = _storage(db)
+    created = storage.create_site(name, time.time(), identity_verification=identity_verification)
+    audit.record(storage, audit.cli_actor(), "site.create", f"site:{created['id']}", {"name": name})
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
             "secret_key": created["secret_key"], "identity_verification": identity_verification}
     if as_json:
@@ -106,7 +109,9 @@ def token() -> None:
 @click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
 def token_create(name: str, db: str | None) -> None:
     """Create an admin token and print it (it is stored hashed: this is the only time it is shown)."""
-    row, secret = _storage(db).create_admin_token(name, time.time())
+    storage = _storage(db)
+    row, secret = storage.create_admin_token(name, time.time())
+    audit.record(storage, audit.cli_actor(), "token.create", f"token:{row['id']}", {"name": name})
     click.echo(secret)
     click.echo(f"token {row['id']} '{name}' created; it is shown only now.", err=True)
 
@@ -125,8 +130,10 @@ def token_list(db: str | None) -> None:
 @click.option("--db", default=None, help="SQLite database file.")
 def token_revoke(token_id: int, db: str | None) -> None:
     """Revoke an admin token by its id."""
-    if not _storage(db).revoke_admin_token(token_id, time.time()):
+    storage = _storage(db)
+    if not storage.revoke_admin_token(token_id, time.time()):
         raise click.ClickException(f"no active token {token_id}")
+    audit.record(storage, audit.cli_actor(), "token.revoke", f"token:{token_id}")
     click.echo(f"token {token_id} revoked")
 
 
@@ -251,3 +258,10 @@ def _csv_rows(piece: str) -> int:
     import csv
     import io
     return sum(1 for _ in csv.reader(io.StringIO(piece)))
+
+
+# People's data, retention, backups and the audit log live in their own module (cli_privacy.py).
+from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
+
+for _command in _PRIVACY_COMMANDS:
+    main.add_command(_command)

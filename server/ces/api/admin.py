@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
+from .. import audit
 from ..core.fatigue import FatiguePolicy, SurveyQuota
 from ..rules_cache import policy_from_settings
 from ..storage import Storage
@@ -71,6 +72,11 @@ def _site_id(given: int | None, field: str = "site_id") -> int:
     raise ValidationError({field: ["Required when there are several sites."]})
 
 
+def _audit(action: str, target: str, detail: Any = None) -> None:
+    """The change just made, in the audit log (who: the calling token)."""
+    audit.record(_storage(), audit.http_actor(), action, target, detail, _now())
+
+
 def _not_found(kind: str, row_id: Any) -> ApiError:
     return ApiError(404, "not_found", f"No {kind} {row_id}.")
 
@@ -119,6 +125,7 @@ def create_survey():
     data = _check_survey(SurveySchema().load(json_object()))
     site_id = data.pop("site_id")
     row = _storage().create_survey(site_id, _now(), **data)
+    _audit("survey.create", f"survey:{row['id']}", {"site_id": site_id, "name": row["name"]})
     return jsonify(survey_json(row)), 201
 
 
@@ -143,7 +150,9 @@ def _update_survey(survey_id: int, partial: bool):
     data = SurveySchema().load(merged)
     data.pop("site_id", None)
     data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, data, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, data, _now())
+    _audit("survey.update", f"survey:{survey_id}", {"fields": sorted(body)})
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 @bp.patch("/surveys/<int:survey_id>")
@@ -164,19 +173,24 @@ def delete_survey(survey_id: int):
         raise ApiError(409, "conflict", f"Survey {survey_id} is in use ({uses['triggers']} triggers, "
                        f"{uses['prompts']} prompts): pause it instead, or delete its triggers first.")
     _storage().delete_row("surveys", survey_id)
+    _audit("survey.delete", f"survey:{survey_id}")
     return "", 204
 
 
 @bp.post("/surveys/<int:survey_id>/pause")
 def pause_survey(survey_id: int):
     _survey_or_404(survey_id)
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, {"status": "paused"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, {"status": "paused"}, _now())
+    _audit("survey.pause", f"survey:{survey_id}")
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 @bp.post("/surveys/<int:survey_id>/resume")
 def resume_survey(survey_id: int):
     _survey_or_404(survey_id)
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, {"status": "active"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, {"status": "active"}, _now())
+    _audit("survey.resume", f"survey:{survey_id}")
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- triggers
@@ -221,6 +235,7 @@ def create_trigger():
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
     row = _storage().create_trigger(site_id, _now(), **data)
+    _audit("trigger.create", f"trigger:{row['id']}", {"site_id": site_id, "event_name": row["event_name"]})
     return jsonify(trigger_json(row)), 201
 
 
@@ -246,7 +261,9 @@ def _update_trigger(trigger_id: int, partial: bool):
     data.pop("site_id")
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, data, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, data, _now())
+    _audit("trigger.update", f"trigger:{trigger_id}", {"fields": sorted(body)})
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 @bp.patch("/triggers/<int:trigger_id>")
@@ -263,19 +280,24 @@ def put_trigger(trigger_id: int):
 def delete_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
     _storage().delete_row("triggers", trigger_id)
+    _audit("trigger.delete", f"trigger:{trigger_id}")
     return "", 204
 
 
 @bp.post("/triggers/<int:trigger_id>/pause")
 def pause_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, {"status": "paused"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, {"status": "paused"}, _now())
+    _audit("trigger.pause", f"trigger:{trigger_id}")
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 @bp.post("/triggers/<int:trigger_id>/resume")
 def resume_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, {"status": "active"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, {"status": "active"}, _now())
+    _audit("trigger.resume", f"trigger:{trigger_id}")
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- sites
@@ -317,6 +339,7 @@ def put_fatigue(site_id: int):
     settings = dict(site.get("settings") or {})
     settings["fatigue"] = policy
     _storage().set_site_settings(site_id, settings)
+    _audit("site.fatigue.update", f"site:{site_id}", policy)
     return jsonify(policy)
 
 

@@ -1,0 +1,97 @@
+"""Applying each site's retention policy: now (`ces retention run`) or in the background.
+
+The policy and its cut-offs are pure (core/retention.py); the SQL, in small batches that never
+hold the write lock long, is storage/retention.py. The background job is one daemon thread (a
+greenlet under gevent's monkeypatching) that runs every `interval` seconds and sleeps `pause`
+seconds between batches, so the requests it shares the write lock with always get their turn.
+Several processes on one database may each run it: every batch checks its conditions again
+inside its own transaction, so two runs never do anything twice.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from .core.retention import RetentionPolicy, cutoffs, policy_from_dict
+from .rules_cache import policy_from_settings
+from .storage import Storage
+from .storage import retention as sql
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def site_policy(settings: Any) -> RetentionPolicy:
+    """The site's retention policy: `settings["retention"]` over the defaults."""
+    if isinstance(settings, str):
+        settings = json.loads(settings or "{}")
+    try:
+        return policy_from_dict((settings or {}).get("retention"))
+    except ValueError:  # only valid policies are stored (PUT /sites/<id>/retention validates)
+        return RetentionPolicy()
+
+
+def run(storage: Storage, now: float, batch: int = BATCH, pause: float = 0.0,
+        site_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Apply every site's policy (or one site's) once; rows changed per site and kind."""
+    def breathe() -> None:
+        if pause:
+            time.sleep(pause)
+
+    done: dict[int, dict[str, int]] = {}
+    for sid, settings in sql.site_settings(storage):
+        if site_id is not None and sid != site_id:
+            continue
+        policy = site_policy(settings)
+        cut = cutoffs(policy, now, policy_from_settings(settings).lookback())
+        counts: dict[str, int] = {}
+        # Answers first: an answer anonymised or deleted here frees nothing the later steps need,
+        # and in "delete" mode its prompt and event go with it.
+        if cut.answers is not None and policy.answers == "anonymise":
+            counts["answers_anonymised"] = sql.anonymise_answers(storage, sid, cut.answers, now, batch, breathe)
+        elif cut.answers is not None and policy.answers == "delete":
+            counts["answers_deleted"] = sql.delete_answers(storage, sid, cut.answers, batch, breathe)
+        counts["events_deleted"] = sql.delete_events(storage, sid, cut.events, batch, breathe)
+        counts["prompts_deleted"] = sql.delete_prompts(storage, sid, cut.prompts, batch, breathe)
+        counts["traits_deleted"] = sql.delete_traits(storage, sid, cut.traits, batch, breathe)
+        counts["webhook_deliveries_deleted"] = sql.delete_deliveries(storage, sid, cut.events, batch, breathe)
+        done[sid] = counts
+    return done
+
+
+class RetentionJob:
+    """Runs `run()` in the background: first `first_run` seconds after start, then every `interval`."""
+
+    def __init__(self, storage: Storage, clock: Callable[[], float], interval: float, first_run: float = 30.0,
+                 batch: int = BATCH, pause: float = 0.02) -> None:
+        self.storage, self.clock = storage, clock
+        self.interval, self.first_run, self.batch, self.pause = interval, first_run, batch, pause
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.interval <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="ces-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        wait = self.first_run
+        while not self._stop.wait(wait):
+            try:
+                done = run(self.storage, self.clock(), self.batch, self.pause)
+                changed = {sid: c for sid, c in done.items() if any(c.values())}
+                if changed:
+                    log.info("retention applied: %s", changed)
+            except Exception:  # the next run tries again; the server goes on
+                log.exception("retention run failed")
+            finally:
+                self.storage.close()
+            wait = self.interval
