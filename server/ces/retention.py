@@ -42,6 +42,9 @@ def run(storage: Storage, now: float, batch: int = BATCH, pause: float = 0.0,
         if pause:
             time.sleep(pause)
 
+    # Prompts past their expiry are closed first (as every report does): until then they look
+    # open, and an open prompt keeps its event.
+    storage.expire_due(now)
     done: dict[int, dict[str, int]] = {}
     for sid, settings in sql.site_settings(storage):
         if site_id is not None and sid != site_id:
