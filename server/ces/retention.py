@@ -39,6 +39,7 @@ def run(storage: Storage, now: float, batch: int = BATCH, pause: float = 0.0,
         site_id: int | None = None) -> dict[int, dict[str, int]]:
     """Apply every site's policy (or one site's) once; rows changed per site and kind."""
     def breathe() -> None:
+        sql.checkpoint(storage)
         if pause:
             time.sleep(pause)
 
