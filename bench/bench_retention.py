@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from ces import retention  # noqa: E402
-from ces.storage import Storage  # noqa: E402
+from ces.storage import Storage, erasure  # noqa: E402
 from ces.storage.reports import Reports  # noqa: E402
 
 DAY = 86400
@@ -92,11 +92,27 @@ def seed(path: str, events: int, now: float, answers_mode: str, answers_days: in
     return Storage(path, "NORMAL")
 
 
+STEPS = ("anonymise_answers", "delete_answers", "delete_events", "delete_prompts", "delete_traits",
+         "delete_deliveries", "expire_due", "erase")
+
+
+def _step() -> str:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name in STEPS:
+            return frame.f_code.co_name
+        frame = frame.f_back
+    return "?"
+
+
 class TimedWrites:
-    """Wraps `storage.write` to time every transaction made by the calling thread set."""
+    """Wraps `storage.write` to time every transaction made by the calling thread set: the lock is
+    held from BEGIN IMMEDIATE to the end of COMMIT. Slow ones are kept with their step and how the
+    time splits between the statements and the COMMIT."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage, self.durations = storage, []
+        self.slow: list[tuple[str, float, float]] = []
         self.original = storage.write
         self.threads: set[int] = set()
 
@@ -109,7 +125,11 @@ class TimedWrites:
             with self.original(durable) as db:
                 started = time.perf_counter()  # the lock is held from here to the commit below
                 yield db
-            self.durations.append(time.perf_counter() - started)
+                work = time.perf_counter() - started
+            held = time.perf_counter() - started
+            self.durations.append(held)
+            if held > 0.02:
+                self.slow.append((_step(), work * 1e3, (held - work) * 1e3))
         storage.write = timed  # type: ignore[method-assign]
 
 
@@ -133,15 +153,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=retention.BATCH)
-    ap.add_argument("--pause", type=float, default=0.02, help="seconds between batches (the job's default)")
+    ap.add_argument("--pause", type=float, default=retention.PAUSE, help="seconds between batches (the job's default)")
     ap.add_argument("--answers", choices=("anonymise", "delete", "keep"), default="anonymise")
     ap.add_argument("--answers-days", type=int, default=120)
     ap.add_argument("--db", default="/tmp/bench_retention.db")
+    ap.add_argument("--no-checkpointer", action="store_true", help="diagnosis: stop the Storage's checkpoint thread")
     args = ap.parse_args()
 
     now = time.time()
     t = time.perf_counter()
     storage = seed(args.db, args.events, now, args.answers, args.answers_days)
+    if args.no_checkpointer:
+        storage._checkpointer.wrote = lambda: None  # type: ignore[method-assign]
     conn = storage.db.conn
     counts = {n: conn.execute(f"select count(*) from {n}").fetchone()[0] for n in ("events", "prompts", "answers")}
     print(f"seeded {counts} in {time.perf_counter() - t:.1f}s ({Path(args.db).stat().st_size / 1e6:.0f} MB)")
@@ -174,9 +197,20 @@ def main() -> None:
     print(f"retention: {done} in {elapsed:.1f}s, {len(d)} write transactions; left {left}")
     print(f"retention transaction (lock held): median {statistics.median(d) * 1e3:.1f} ms, "
           f"p99 {percentile(d, 0.99) * 1e3:.1f} ms, max {max(d) * 1e3:.1f} ms")
+    if timed.slow:
+        print("transactions over 20 ms (step, statements ms, commit ms): "
+              + ", ".join(f"({st}, {w:.0f}, {c:.0f})" for st, w, c in timed.slow[:12]))
     for name, lat in (("without retention", baseline), ("during retention", during)):
         print(f"probe write {name}: n={len(lat)} median {statistics.median(lat) * 1e3:.2f} ms, "
               f"p99 {percentile(lat, 0.99) * 1e3:.2f} ms, max {max(lat) * 1e3:.1f} ms")
+
+    # One erasure on the same database: the user with the most rows left, in one transaction.
+    user, rows = conn.execute("select user_id, count(*) from events group by 1 order by 2 desc limit 1").fetchone()
+    timed.durations.clear()
+    t = time.perf_counter()
+    erased = erasure.erase(storage, 1, user, "bench", now)
+    print(f"erasure of the busiest user ({rows} events): {erased['deleted']} in {(time.perf_counter() - t) * 1e3:.1f} ms, "
+          f"lock held {max(timed.durations) * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

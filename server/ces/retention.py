@@ -23,6 +23,7 @@ from .storage import retention as sql
 log = logging.getLogger(__name__)
 
 BATCH = 500
+PAUSE = 0.01  # seconds between two batches of the background job
 
 
 def site_policy(settings: Any) -> RetentionPolicy:
@@ -62,7 +63,10 @@ def run(storage: Storage, now: float, batch: int = BATCH, pause: float = 0.0,
         counts["events_deleted"] = sql.delete_events(storage, sid, cut.events, batch, breathe)
         counts["prompts_deleted"] = sql.delete_prompts(storage, sid, cut.prompts, batch, breathe)
         counts["traits_deleted"] = sql.delete_traits(storage, sid, cut.traits, batch, breathe)
-        counts["webhook_deliveries_deleted"] = sql.delete_deliveries(storage, sid, cut.events, batch, breathe)
+        # A finished delivery names the user of its answer: it goes with the events, or sooner when
+        # the answers are anonymised or deleted sooner.
+        deliveries_before = max(cut.events, cut.answers if cut.answers is not None else cut.events)
+        counts["webhook_deliveries_deleted"] = sql.delete_deliveries(storage, sid, deliveries_before, batch, breathe)
         done[sid] = counts
     return done
 
@@ -71,7 +75,7 @@ class RetentionJob:
     """Runs `run()` in the background: first `first_run` seconds after start, then every `interval`."""
 
     def __init__(self, storage: Storage, clock: Callable[[], float], interval: float, first_run: float = 30.0,
-                 batch: int = BATCH, pause: float = 0.02) -> None:
+                 batch: int = BATCH, pause: float = PAUSE) -> None:
         self.storage, self.clock = storage, clock
         self.interval, self.first_run, self.batch, self.pause = interval, first_run, batch, pause
         self._stop = threading.Event()

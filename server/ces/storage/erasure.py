@@ -59,6 +59,8 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
     conn.executemany("insert or ignore into temp.forget_answers (id) values (?)", [(i,) for i in answer_ids])
     conn.executemany("insert or ignore into temp.forget_prompts (id) values (?)", [(i,) for i in prompt_ids])
     conn.executemany("insert or ignore into temp.forget_events (id) values (?)", [(i,) for i in event_ids])
+    # Every query below starts from the few rows to forget (CROSS JOIN fixes the order: the temp
+    # tables have no statistics, and the planner would otherwise scan the answers by survey).
 
     last_answer = _watermark(conn, "answers")
     if answer_ids and last_answer:
@@ -66,15 +68,15 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
                   conn.execute(
                       "select a.survey_id, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
                       "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
-                      "from temp.forget_answers f join answers a on a.id = f.id join prompts p on p.id = a.prompt_id "
+                      "from temp.forget_answers f cross join answers a on a.id = f.id cross join prompts p on p.id = a.prompt_id "
                       "where a.id <= ? group by 1, 2, 3, 4, 5, 6", [last_answer]).fetchall())
         kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
         _subtract(conn, "report_props_daily", ("survey_id", "key", "day", "trigger_id", "kind", "value", "score"),
                   conn.execute(
                       f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "
                       f"{kind}, {value}, a.score, count(*) "
-                      "from temp.forget_answers f join answers a on a.id = f.id join prompts p on p.id = a.prompt_id "
-                      "join events e on e.id = p.event_row, json_each(e.properties) j "
+                      "from temp.forget_answers f cross join answers a on a.id = f.id cross join prompts p on p.id = a.prompt_id "
+                      "cross join events e on e.id = p.event_row, json_each(e.properties) j "
                       f"where a.id <= ? and json_valid(e.properties) and j.type in {SCALAR_TYPES} "
                       f"and (j.type != 'text' or length(j.value) <= {MAX_TEXT_VALUE}) "
                       "group by 1, 2, 3, 4, 5, 6, 7", [last_answer]).fetchall())
@@ -87,13 +89,13 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
                       "coalesce(p.trigger_id, 0), coalesce(p.locale, ''), coalesce(p.variant, ''), p.status, "
                       "(p.delivered_at is not null or p.shown_at is not null or p.status in ('answered','dismissed')), "
                       "(p.shown_at is not null or p.status in ('answered','dismissed')), count(*) "
-                      f"from temp.forget_prompts f join prompts p on p.id = f.id where p.status in {CLOSED} "
+                      f"from temp.forget_prompts f cross join prompts p on p.id = f.id where p.status in {CLOSED} "
                       "group by 1, 2, 3, 4, 5, 6, 7, 8").fetchall())
     last_event = _watermark(conn, "events")
     if event_ids and last_event:
         _subtract(conn, "report_events_daily", ("trigger_id", "day"), conn.execute(
             "select e.trigger_id, cast(e.received_at / 86400 as integer), count(*) from temp.forget_events f "
-            "join events e on e.id = f.id where e.id <= ? and e.trigger_id is not null group by 1, 2",
+            "cross join events e on e.id = f.id where e.id <= ? and e.trigger_id is not null group by 1, 2",
             [last_event]).fetchall())
 
     conn.execute("delete from answers where id in (select id from temp.forget_answers)")

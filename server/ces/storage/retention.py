@@ -52,9 +52,11 @@ def _apply_paced(storage: Storage, ids: list[Any], pacer: Pacer, apply: Apply,
     while i < len(ids):
         chunk = ids[i:i + pacer.size]
         i += len(chunk)
+        started = time.perf_counter()
         with storage.write(durable=False) as db:
-            started = time.perf_counter()
             changed += apply(db.conn, chunk)
+        # Timed with its COMMIT (writing the pages to the WAL is most of a big batch's time) and
+        # with any wait for the lock (under contention, smaller batches are what is wanted).
         pacer.took(time.perf_counter() - started)
         if on_batch is not None:
             on_batch()
