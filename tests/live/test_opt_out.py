@@ -117,3 +117,14 @@ def test_sdk_opt_out(live_server: LiveServer) -> None:
     assert down.opt_out("frank", timeout=0.5) is False and time.monotonic() - started < 3
     down.shutdown()
     assert ces_sdk.Client("", disabled=True).opt_out("frank") is None
+    # The command line.
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "ces_sdk", "opt-out", "--user", "heidi"], capture_output=True,
+                         text=True, timeout=60, env={"CES_SECRET_KEY": s.site["secret_key"], "CES_HOST": s.url})
+    assert run.returncode == 0 and '"opted_out": true' in run.stdout, run.stderr
+    assert client_decision(s, "heidi") == "opted_out"
+
+
+def client_decision(server: LiveServer, user: str) -> str:
+    return _decide(server, user, "checkout_completed")["reason"]
