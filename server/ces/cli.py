@@ -31,6 +31,8 @@ def _run(host: str, port: int, db: str, threads: int, demo: bool) -> None:
     site = seed_default_site(storage, time.time())
     base = f"http://{host}:{port}"
     if site is not None:
+        audit.record(storage, audit.cli_actor(), "site.create", f"site:{site['id']}",
+                     {"name": site["name"], "first_run": True})
         click.echo("Created the default site, a CES 2.0 survey and triggers for "
                    "checkout_completed and ticket_closed.")
         click.echo(f"  site key:   {site['site_key']}")

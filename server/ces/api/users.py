@@ -80,7 +80,9 @@ def _caller_and_site() -> tuple[audit.Actor, dict[str, Any]]:
             raise ApiError(400, "validation_error", "Invalid query string.",
                            {"site": ["A secret key acts on its own site only."]})
         return audit.site_actor(site), site
-    admin = current_admin()
+    admin = storage.admin_by_token(token)
+    if admin is None:
+        raise ApiError(401, "unauthorized", "Unknown secret key or admin token.")
     return audit.token_actor(admin), _admin_site(_query(SiteQuerySchema())["site"])
 
 
