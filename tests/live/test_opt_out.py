@@ -61,6 +61,7 @@ def test_no_prompt_after_opt_out_from_any_trigger_backend_or_widget(live_server:
     # Said twice: still one opt-out, reported as already there.
     status, again = _opt_out(s, "alice")
     assert status == 200 and again["already"] is True
+    assert s.admin("GET", "/api/v1/audit?action=user.opt_out")[1]["total"] == 1  # the repeat changed nothing
 
 
 def test_opt_out_by_admin_undo_and_bad_input(live_server: LiveServer) -> None:

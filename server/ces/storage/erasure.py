@@ -265,7 +265,7 @@ def opt_out(storage: Storage, site_id: int, user_id: str, source: str, now: floa
     """Opt the user out; (newly opted out?, ids of their open prompts, now closed as expired).
 
     Open prompts close in the same transaction, so a delayed or pending prompt is never put on
-    screen afterwards. `record(db)` runs inside it (the audit log entry).
+    screen afterwards. `record(db)` runs inside it (the audit log entry), unless nothing changed.
     """
     with storage.write() as db:
         cur = db.conn.execute("insert or ignore into opt_outs (site_id, user_sha256, created_at, source) "
@@ -277,7 +277,7 @@ def opt_out(storage: Storage, site_id: int, user_id: str, source: str, now: floa
             for chunk, marks in _in_lists(open_prompts):
                 db.conn.execute(f"update prompts set status = 'expired', closed_at = ? where id in ({marks})",
                                 [now, *chunk])
-        if record is not None:
+        if record is not None and (cur.rowcount == 1 or open_prompts):  # a repeat that changes nothing: no entry
             record(db)
     return cur.rowcount == 1, open_prompts
 
