@@ -164,7 +164,8 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 name, user_id = event["name"], event["user_id"]
                 properties = event.get("properties") or {}
                 timestamp = event.get("timestamp")
-                decision: Decision = OPTED_OUT if user_id in batch.opted_out else decide(
+                opted_out = user_id in batch.opted_out and batch.triggers_for(name)
+                decision: Decision = OPTED_OUT if opted_out else decide(
                     Event(name, user_id, properties, source, timestamp), batch.triggers_for(name), batch.surveys,
                     batch.policy, site_key, _StorageFacts(batch, user_id), now, ordered=True)
                 prompt_id = None

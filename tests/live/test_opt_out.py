@@ -45,8 +45,12 @@ def test_no_prompt_after_opt_out_from_any_trigger_backend_or_widget(live_server:
         tab.send({"type": "event", "name": "help_opened", "id": f"w{days}"})
         ack = tab.expect("ack")
         assert (ack["decision"], ack["reason"]) == ("skip", "opted_out")
-    # An event no trigger matches keeps its own reason.
+    # An event no trigger matches keeps its own reason, also beside one that says opted_out.
     assert _decide(s, "alice", "page_viewed")["reason"] == "no_trigger"
+    status, body = s.post_events({"events": [{"user_id": "alice", "name": "ticket_closed"},
+                                             {"user_id": "alice", "name": "page_viewed"},
+                                             {"user_id": "bob", "name": "page_viewed"}]})
+    assert [r["reason"] for r in body["results"]] == ["opted_out", "no_trigger", "no_trigger"]
     # Nothing ever reached her screen, the delayed prompt included (well past its delay).
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline:
