@@ -5,6 +5,7 @@
                                                                  # network trouble
     ces_sdk.identify("u1", {"plan": "pro"})
     ces_sdk.user_hash("u1")        # for the widget's identity verification
+    ces_sdk.opt_out("u1")          # "don't ask me again": sent at once, True once recorded
 
 The module-level functions use a default ``Client`` built on first use from the environment:
 ``CES_SECRET_KEY`` (required; without it calls are dropped with one warning), ``CES_URL``
@@ -25,7 +26,7 @@ from .serialize import Timestamp
 from .settings import server_url
 
 __all__ = [
-    "Client", "configure", "get_client", "track", "identify", "user_hash", "flush", "shutdown",
+    "Client", "configure", "get_client", "track", "identify", "opt_out", "user_hash", "flush", "shutdown",
     "__version__",
 ]
 
@@ -89,6 +90,11 @@ def track(
 def identify(user_id: str, traits: Optional[Mapping[str, Any]] = None) -> Optional[bool]:
     """``Client.identify`` on the default client."""
     return get_client().identify(user_id, traits)
+
+
+def opt_out(user_id: str, timeout: Optional[float] = None) -> Optional[bool]:
+    """``Client.opt_out`` on the default client: never ask ``user_id`` again on this site."""
+    return get_client().opt_out(user_id, timeout)
 
 
 def user_hash(user_id: str) -> str:

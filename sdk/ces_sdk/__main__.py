@@ -3,6 +3,7 @@
     python -m ces_sdk track --user u1 --event ticket_closed --prop channel=chat
     python -m ces_sdk identify --user u1 --trait plan=pro
     python -m ces_sdk user-hash --user u1
+    python -m ces_sdk opt-out --user u1
 
 The secret key and URL come from ``CES_SECRET_KEY`` and ``CES_URL`` (or ``--secret-key`` and
 ``--host``; prefer the environment: a command line is visible to other users of the machine).
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     identify.add_argument("--json-trait", action="append", default=[], metavar="KEY=JSON",
                           help="a trait with a JSON value; null removes the trait (repeatable)")
 
+    opt = commands.add_parser("opt-out", parents=[common], help="never ask a user again on the site")
+    opt.add_argument("--user", required=True, help="user id")
+
     hash_ = commands.add_parser("user-hash", parents=[common], help="print the widget user_hash of a user id")
     hash_.add_argument("--user", required=True, help="user id")
     return parser
@@ -86,6 +90,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         backoff_base=0.25, backoff_max=2.0)
         if args.command == "user-hash":
             print(client.user_hash(args.user))
+            return 0
+        if args.command == "opt-out":
+            if not client.opt_out(args.user, timeout=args.timeout * (args.retries + 1)):
+                print("error: the opt-out was not delivered", file=sys.stderr)
+                return 1
+            print(json.dumps({"user_id": args.user, "opted_out": True}))
             return 0
         if args.command == "track":
             properties = {**_pairs(args.prop, "--prop", False), **_pairs(args.json_prop, "--json-prop", True)}

@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import quote
 
 from . import serialize
 from .consumer import (EVENTS_PATH, IDENTIFY_PATH, IDENTIFY, MAX_BATCH_BYTES, TRACK, Consumer, Marker,
@@ -29,6 +30,7 @@ from .stats import Stats
 log = logging.getLogger("ces_sdk")
 
 DEFAULT_HOST = "http://127.0.0.1:8000"
+OPT_OUT_PATH = "/api/v1/users"
 
 
 class Client:
@@ -154,6 +156,27 @@ class Client:
             return self._send_now(IDENTIFY, serialize.encode_user(user_id, traits)) is not None
         self._enqueue((IDENTIFY, user_id, traits))
         return None
+
+    def opt_out(self, user_id: str, timeout: Optional[float] = None) -> Optional[bool]:
+        """Tell the server ``user_id`` must never be asked again on this site (reason ``opted_out``).
+
+        Sent at once, in the caller's thread, not queued: the caller usually wants to tell the user
+        it is done. Retried like any request until ``timeout`` seconds (default: the client's
+        ``timeout``) have passed. Returns True when the server recorded it (also when the user had
+        already opted out), False when it could not be delivered (logged); None when disabled.
+        Never raises because of the network; an empty user id is a ``ValueError``.
+        """
+        user_id = check_id(user_id, "user_id", MAX_USER_ID)
+        if self.disabled:
+            return None
+        deadline = time.monotonic() + (self.sender.timeout if timeout is None else timeout)
+        outcome = self.sender.send(f"{OPT_OUT_PATH}/{quote(user_id, safe='')}/opt-out", b"{}",
+                                   what="1 opt-out", deadline=deadline)
+        if outcome.ok:
+            self.stats.add(sent=1)
+        else:
+            self.stats.add(failed=1)
+        return outcome.ok
 
     def user_hash(self, user_id: str) -> str:
         """The ``user_hash`` to render next to ``user_id`` for the widget's identity verification:

@@ -11,6 +11,9 @@ from . import config as config_module
 from .api import admin, errors, events, openapi, sites, surveys
 from .api import reports as reports_api
 from .api import webhooks as webhooks_api
+from .api import audit as audit_api
+from .api import retention as retention_api
+from .api import users as users_api
 from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
@@ -42,6 +45,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
     app.extensions["ces_webhooks"].start_if_pending()
+    from .retention import RetentionJob  # applies each site's retention in the background
+    app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
+                                                   float(app.config["RETENTION_INTERVAL"]))
+    app.extensions["ces_retention"].start()
 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
@@ -52,6 +59,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(sites.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(webhooks_api.bp)
+    app.register_blueprint(users_api.bp)
+    app.register_blueprint(retention_api.bp)
+    app.register_blueprint(audit_api.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):

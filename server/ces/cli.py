@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from . import audit
 from . import config as config_module
 from .bootstrap import script_tag, seed_default_site
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update
@@ -35,6 +36,8 @@ def _run(host: str | None, port: int | None, db: str, connections: int, demo: bo
     site = seed_default_site(storage, time.time())
     base = f"http://{host}:{port}"
     if site is not None:
+        audit.record(storage, audit.cli_actor(), "site.create", f"site:{site['id']}",
+                     {"name": site["name"], "first_run": True})
         click.echo("Created the default site, a CES 2.0 survey and triggers for "
                    "checkout_completed and ticket_closed.")
         click.echo(f"  site key:   {site['site_key']}")
@@ -102,7 +105,9 @@ def site() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON, for scripts.")
 def site_create(name: str, db: str | None, identity_verification: bool, as_json: bool) -> None:
     """Create a site and print its keys."""
-    created = _storage(db).create_site(name, time.time(), identity_verification=identity_verification)
+    storage = _storage(db)
+    created = storage.create_site(name, time.time(), identity_verification=identity_verification)
+    audit.record(storage, audit.cli_actor(), "site.create", f"site:{created['id']}", {"name": name})
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
             "secret_key": created["secret_key"], "identity_verification": identity_verification}
     if as_json:
@@ -134,6 +139,8 @@ def token_create(name: str, db: str | None, site_key: str | None, read_only: boo
     storage = _storage(db)
     site_id = site_by_key(storage, site_key)["id"] if site_key else None
     row, secret = TokenStore(storage).create(name, time.time(), site_id, read_only)
+    audit.record(storage, audit.cli_actor(), "token.create", f"token:{row['id']}",
+                 {"name": name, "site_id": site_id, "read_only": read_only})
     click.echo(secret)
     scope = f"site {site_key} only" if site_key else "every site"
     click.echo(f"token {row['id']} '{name}' created ({scope}, {'read-only' if read_only else 'read-write'}); "
@@ -155,8 +162,10 @@ def token_list(db: str | None) -> None:
 @click.option("--db", default=None, help="SQLite database file.")
 def token_revoke(token_id: int, db: str | None) -> None:
     """Revoke an admin token by its id."""
-    if not _storage(db).revoke_admin_token(token_id, time.time()):
+    storage = _storage(db)
+    if not storage.revoke_admin_token(token_id, time.time()):
         raise click.ClickException(f"no active token {token_id}")
+    audit.record(storage, audit.cli_actor(), "token.revoke", f"token:{token_id}")
     click.echo(f"token {token_id} revoked")
 
 
@@ -281,3 +290,10 @@ def _csv_rows(piece: str) -> int:
     import csv
     import io
     return sum(1 for _ in csv.reader(io.StringIO(piece)))
+
+
+# People's data, retention, backups and the audit log live in their own module (cli_privacy.py).
+from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
+
+for _command in _PRIVACY_COMMANDS:
+    main.add_command(_command)

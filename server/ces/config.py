@@ -30,12 +30,13 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_BASE": 2.0,    # first retry after this many seconds, doubling
     "WEBHOOK_BACKOFF_MAX": 3600.0,
     "WEBHOOK_MAX_ATTEMPTS": 8,
+    "RETENTION_INTERVAL": 3600,     # seconds between background retention runs (0: never)
 }
 
 # Environment values are strings; these keys are converted to the type of their default.
 _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
              "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
-             "WEBHOOK_MAX_ATTEMPTS"}
+             "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
 _BOOL_KEYS = {"DEMO"}
 

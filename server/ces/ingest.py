@@ -24,6 +24,10 @@ from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory
 from .delivery import push_prompt
 from .services import Services
 from .storage import new_prompt_id
+from .storage.erasure import opted_out_users
+
+# A user who opted out is never asked again on the site, whatever the trigger (docs/decisions.md).
+OPTED_OUT = Decision("skip", "opted_out", "the user opted out of surveys on this site")
 
 
 class _DryRun(Exception):
@@ -75,6 +79,7 @@ class _Batch:
         self.histories: dict[str, list[PastPrompt]] = {}
         self.transactions: dict[str, str] = {}       # stored transaction form -> its prompt id
         self.prompts: list[tuple[Any, ...]] = []     # rows for rules_insert_prompts, at the end
+        self.opted_out: set[str] = set()             # users of the batch who opted out
 
     def triggers_for(self, name: str) -> list[Trigger]:
         return self.triggers.get(name, [])
@@ -103,6 +108,7 @@ class _Batch:
             self.histories.setdefault(user_id, []).append(
                 PastPrompt(survey_id, metric, status, created, shown, closed, pid))
         self.transactions = self.storage.rules_transaction_prompts(self.site_id, transactions)
+        self.opted_out = opted_out_users(self.storage.db.conn, self.site_id, users)
 
     def counts(self, survey_id: int) -> tuple[int, int, int, int]:
         """The survey's quota counts: as stored when the batch began (each up to its limit, which is
@@ -158,9 +164,10 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 name, user_id = event["name"], event["user_id"]
                 properties = event.get("properties") or {}
                 timestamp = event.get("timestamp")
-                decision: Decision = decide(Event(name, user_id, properties, source, timestamp),
-                                            batch.triggers_for(name), batch.surveys, batch.policy, site_key,
-                                            _StorageFacts(batch, user_id), now, ordered=True)
+                opted_out = user_id in batch.opted_out and batch.triggers_for(name)
+                decision: Decision = OPTED_OUT if opted_out else decide(
+                    Event(name, user_id, properties, source, timestamp), batch.triggers_for(name), batch.surveys,
+                    batch.policy, site_key, _StorageFacts(batch, user_id), now, ordered=True)
                 prompt_id = None
                 row_id = next_row + len(rows)
                 if decision.prompted:

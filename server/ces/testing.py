@@ -271,3 +271,4 @@ class LiveServer:
         self._thread.join(timeout=5)
         if self.services.scheduler is not None:
             self.services.scheduler.stop()
+        self.app.extensions["ces_retention"].stop()

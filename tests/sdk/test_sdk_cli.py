@@ -64,7 +64,7 @@ def test_usage_errors_exit_2(fake_ces, capsys):
 def test_every_command_has_help():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
-    assert set(commands) == {"track", "identify", "user-hash"}
+    assert set(commands) == {"track", "identify", "user-hash", "opt-out"}
     for name, sub in commands.items():
         assert sub.format_help()
         for action in sub._actions:  # noqa: SLF001

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
+from .. import audit
 from ..core.fatigue import SurveyQuota
 from ..storage import Storage
 from .admin_schemas import (
@@ -72,6 +73,11 @@ def _site_id(given: int | None, field: str = "site_id") -> int:
     if len(sites) == 1:
         return sites[0]["id"]
     raise ValidationError({field: ["Required when there are several sites."]})
+
+
+def _audit(action: str, target: str, detail: Any = None) -> None:
+    """The change just made, in the audit log (who: the calling token)."""
+    audit.record(_storage(), audit.http_actor(), action, target, detail, _now())
 
 
 def _not_found(kind: str, row_id: Any) -> ApiError:
@@ -145,6 +151,7 @@ def create_survey():
     data = _check_survey(SurveySchema().load(json_object()))
     site_id = data.pop("site_id")
     row = _storage().create_survey(site_id, _now(), **data)
+    _audit("survey.create", f"survey:{row['id']}", {"site_id": site_id, "name": row["name"]})
     return jsonify(survey_json(row)), 201
 
 
@@ -170,7 +177,9 @@ def _update_survey(survey_id: int, partial: bool):
     if data.get("slug") is None:
         data.pop("slug", None)  # left out of a PUT: the slug stays
     data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, data, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, data, _now())
+    _audit("survey.update", f"survey:{survey_id}", {"fields": sorted(body)})
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 @bp.patch("/surveys/<int:survey_id>")
@@ -191,19 +200,24 @@ def delete_survey(survey_id: int):
         raise ApiError(409, "conflict", f"Survey {survey_id} is in use ({uses['triggers']} triggers, "
                        f"{uses['prompts']} prompts): pause it instead, or delete its triggers first.")
     _storage().delete_row("surveys", survey_id)
+    _audit("survey.delete", f"survey:{survey_id}")
     return "", 204
 
 
 @bp.post("/surveys/<int:survey_id>/pause")
 def pause_survey(survey_id: int):
     _survey_or_404(survey_id)
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, {"status": "paused"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, {"status": "paused"}, _now())
+    _audit("survey.pause", f"survey:{survey_id}")
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 @bp.post("/surveys/<int:survey_id>/resume")
 def resume_survey(survey_id: int):
     _survey_or_404(survey_id)
-    return jsonify(survey_json(_storage().update_row("surveys", survey_id, {"status": "active"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("surveys", survey_id, {"status": "active"}, _now())
+    _audit("survey.resume", f"survey:{survey_id}")
+    return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- triggers
@@ -257,6 +271,7 @@ def create_trigger():
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
     row = _storage().create_trigger(site_id, _now(), **data)
+    _audit("trigger.create", f"trigger:{row['id']}", {"site_id": site_id, "event_name": row["event_name"]})
     return jsonify(trigger_json(row)), 201
 
 
@@ -280,7 +295,9 @@ def _update_trigger(trigger_id: int, partial: bool):
     data.pop("site_id")
     if not data["name"]:
         data["name"] = f"Ask after {data['event_name']}"
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, data, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, data, _now())
+    _audit("trigger.update", f"trigger:{trigger_id}", {"fields": sorted(body)})
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 @bp.patch("/triggers/<int:trigger_id>")
@@ -297,19 +314,24 @@ def put_trigger(trigger_id: int):
 def delete_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
     _storage().delete_row("triggers", trigger_id)
+    _audit("trigger.delete", f"trigger:{trigger_id}")
     return "", 204
 
 
 @bp.post("/triggers/<int:trigger_id>/pause")
 def pause_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, {"status": "paused"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, {"status": "paused"}, _now())
+    _audit("trigger.pause", f"trigger:{trigger_id}")
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 @bp.post("/triggers/<int:trigger_id>/resume")
 def resume_trigger(trigger_id: int):
     _trigger_or_404(trigger_id)
-    return jsonify(trigger_json(_storage().update_row("triggers", trigger_id, {"status": "active"}, _now())))  # type: ignore[arg-type]
+    row = _storage().update_row("triggers", trigger_id, {"status": "active"}, _now())
+    _audit("trigger.resume", f"trigger:{trigger_id}")
+    return jsonify(trigger_json(row))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- sites: api/sites.py

@@ -152,6 +152,25 @@ OPERATIONS: dict[str, Op] = {
                                    query=O.DeliveriesQueryDoc, answer=O.DeliveriesSchema, errors=(400, 404)),
     "webhooks.replay_delivery": Op("Send a delivery again (same webhook-id)", tag="webhooks", ok=202,
                                    answer=O.ReplaySchema, errors=(404,)),
+    # customers' data (docs/privacy.md)
+    "users.erase_user": Op("Erase everything stored about one user (reports corrected, recorded by hash)",
+                           tag="privacy", query=O.UserSiteQueryDoc, answer=O.ErasedSchema, errors=(400, 404)),
+    "users.export_user": Op("Everything stored about one user, one JSON document", tag="privacy",
+                            query=O.UserSiteQueryDoc, answer=O.UserExportSchema, errors=(400, 404)),
+    "users.opt_out": Op("Never ask this user again on the site", "site_or_admin", "privacy",
+                        query=O.UserSiteQueryDoc, answer=O.OptOutSchema, errors=(400,)),
+    "users.undo_opt_out": Op("The user may be asked again", "site_or_admin", "privacy", query=O.UserSiteQueryDoc,
+                             answer=O.OptOutSchema, errors=(400, 404)),
+    "users.list_erasures": Op("The erasure records (who, when, the user id hashed)", tag="privacy",
+                              query=O.UserPageQueryDoc, answer=O.ErasureListSchema, errors=(400,)),
+    "retention.get_retention": Op("A site's retention policy", tag="privacy", answer=O.RetentionPolicyDoc,
+                                  errors=(404,)),
+    "retention.put_retention": Op("Replace a site's retention policy (keys left out: defaults)", tag="privacy",
+                                  body=O.RetentionPolicyDoc, answer=O.RetentionPolicyDoc, errors=(*_WRITE, 404)),
+    "retention.run_retention": Op("Apply the site's retention policy now", tag="privacy",
+                                  answer=O.RetentionRunSchema, errors=(404,)),
+    "audit.list_audit": Op("Changes made through the admin API and the CLI, newest first (tokens of every site)",
+                           tag="privacy", query=O.AuditQueryDoc, answer=O.AuditListSchema, errors=(400,)),
 }
 
 # OpenAPI links: what a created object's id leads to (clients and schemathesis' stateful runs follow them).
@@ -178,7 +197,8 @@ _TAGS = (("events", "From a site's backend, with its secret key."),
          ("sites", "Sites, their origins, identity verification, time zone, secret key and fatigue policy."),
          ("decisions", "Why a user was or was not asked."),
          ("reports", "Scores, trends, drivers, comments, at-risk customers, export."),
-         ("webhooks", "Signed notifications of answers."))
+         ("webhooks", "Signed notifications of answers."),
+         ("privacy", "One person's data: erase, export, opt out; retention; the audit log."))
 _ERROR_TEXT = {400: "Invalid input: `fields` names each bad field.", 401: "No, an unknown or a revoked token.",
                403: "The token's scope does not allow this (read-only, or one site only).",
                404: "Unknown id (also: an object of a site the token does not reach).",

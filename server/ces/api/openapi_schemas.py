@@ -364,3 +364,103 @@ class ReplaySchema(Schema):
 
 class DeletedSchema(Schema):
     deleted = fields.Integer(required=True)
+
+
+# -- customers' data (api/users.py, api/retention.py, api/audit.py; docs/privacy.md) ----------------------
+class UserSiteQueryDoc(Schema):
+    site = fields.Integer(metadata={"description": "The site (left out: the token's site, or the only one)."})
+
+
+class UserPageQueryDoc(UserSiteQueryDoc):
+    limit = fields.Integer(validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(validate=validate.Range(min=0))
+
+
+class ErasedSchema(Schema):
+    user_id = fields.String(required=True)
+    site_id = fields.Integer(required=True)
+    erased_at = fields.String(required=True)
+    user_sha256 = fields.String(required=True)
+    deleted = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "Rows deleted, per kind."})
+
+
+class UserExportSchema(Schema):
+    """Everything stored about one user; docs/privacy.md describes every field."""
+    format = fields.String(required=True)
+    exported_at = fields.String(required=True)
+    site = fields.Dict(required=True)
+    user_id = fields.String(required=True)
+    traits = fields.Dict(allow_none=True, required=True)
+    traits_updated_at = fields.String(allow_none=True, required=True)
+    opt_out = fields.Dict(allow_none=True, required=True)
+    events = fields.List(fields.Dict(), required=True)
+    prompts = fields.List(fields.Dict(), required=True)
+    answers = fields.List(fields.Dict(), required=True)
+    webhook_deliveries = fields.List(fields.Dict(), required=True)
+
+
+class OptOutSchema(Schema):
+    user_id = fields.String(required=True)
+    site_id = fields.Integer(required=True)
+    opted_out = fields.Boolean(required=True)
+    opted_out_at = fields.String()
+    already = fields.Boolean()
+    prompts_closed = fields.Integer()
+
+
+class ErasureSchema(Schema):
+    id = fields.Integer(required=True)
+    site_id = fields.Integer(required=True)
+    user_sha256 = fields.String(required=True)
+    actor = fields.String(required=True)
+    created_at = fields.String(required=True)
+
+
+class ErasureListSchema(Schema):
+    items = fields.List(fields.Nested(ErasureSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class RetentionPolicyDoc(Schema):
+    events_days = fields.Integer(validate=validate.Range(min=1, max=36600),
+                                 metadata={"description": "Days events and decisions are kept (default 90)."})
+    answers = fields.String(validate=validate.OneOf(("keep", "anonymise", "delete")),
+                            metadata={"description": "What happens to answers older than answers_days."})
+    answers_days = fields.Integer(validate=validate.Range(min=1, max=36600))
+
+
+class RetentionRunSchema(Schema):
+    site_id = fields.Integer(required=True)
+    answers_anonymised = fields.Integer()
+    answers_deleted = fields.Integer()
+    events_deleted = fields.Integer(required=True)
+    prompts_deleted = fields.Integer(required=True)
+    traits_deleted = fields.Integer(required=True)
+    webhook_deliveries_deleted = fields.Integer(required=True)
+
+
+class AuditQueryDoc(Schema):
+    limit = fields.Integer(validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(validate=validate.Range(min=0))
+    action = fields.String(metadata={"description": "Entries whose action starts with this (e.g. survey.)."})
+    target = fields.String()
+    actor_kind = fields.String(validate=validate.OneOf(("token", "cli", "site")))
+    since = fields.String(metadata={"description": "ISO 8601 with a zone."})
+    until = fields.String(metadata={"description": "ISO 8601 with a zone."})
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.String(required=True)
+    actor = fields.Dict(required=True)
+    action = fields.String(required=True)
+    target = fields.String(allow_none=True)
+    detail = fields.Raw(allow_none=True)
+
+
+class AuditListSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from .. import reports
+from .. import audit, reports
 from ..core.report_filters import FilterError, ReportQuery, parse
 from ..offload import off_loop
 from ..storage.reports import Reports
@@ -108,7 +108,7 @@ def survey_at_risk(survey_id: int):
 @bp.post("/answers/<int:answer_id>/follow-up")
 def follow_up(answer_id: int):
     """Mark an answer as followed up (`{"followed_up": true}`, the default) or undo it (false)."""
-    current_admin()
+    admin = current_admin()
     body = json_object() if request.get_data() else {}
     flag = body.get("followed_up", True)
     if not isinstance(flag, bool):
@@ -119,6 +119,8 @@ def follow_up(answer_id: int):
     if store.get_answer(answer_id) is None:
         raise not_found("answer", answer_id)
     store.set_followed_up(answer_id, services.now() if flag else None)
+    audit.record(services.storage, audit.token_actor(admin), "answer.follow_up", f"answer:{answer_id}",
+                 {"followed_up": flag})
     answer = store.get_answer(answer_id)
     return jsonify(answer_id=answer_id, user_id=answer["user_id"],  # type: ignore[index]
                    followed_up_at=reports.iso(answer["followed_up_at"]))  # type: ignore[index]

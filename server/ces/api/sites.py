@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
+from .. import audit
 from ..core.fatigue import FatiguePolicy
 from ..rules_cache import policy_from_settings
 from ..storage.sites import SiteStore
@@ -28,6 +29,11 @@ bp = Blueprint("sites", __name__, url_prefix="/api/v1")
 @bp.before_request
 def _authenticate() -> None:
     current_scope()
+
+
+def _audit(action: str, target: str, detail: Any = None) -> None:
+    """The change just made, in the audit log (who: the calling token)."""
+    audit.record(_services().storage, audit.http_actor(), action, target, detail, _services().now())
 
 
 def _services():  # noqa: ANN202
@@ -80,6 +86,7 @@ def create_site():
     services = _services()
     row = _store().create(data["name"], services.now(), data["identity_verification"], data["allowed_origins"],
                           data["time_zone"])
+    _audit("site.create", f"site:{row['id']}", {"name": row["name"]})
     return jsonify({**site_json(row, services.now()), "secret_key": row["secret_key"]}), 201
 
 
@@ -93,6 +100,7 @@ def patch_site(site_id: int):
     _site_or_404(site_id)
     data = SiteSchema(partial=True).load(json_object())
     row = _store().update(site_id, data)
+    _audit("site.update", f"site:{site_id}", {"fields": sorted(data)})
     return jsonify(site_json(row, _services().now()))  # type: ignore[arg-type]
 
 
@@ -106,6 +114,7 @@ def rotate_secret(site_id: int):
         grace = int(current_app.config["SECRET_GRACE_SECONDS"])
     services = _services()
     row = _store().rotate_secret(site_id, services.now(), grace)
+    _audit("site.rotate_secret", f"site:{site_id}", {"grace_seconds": grace})
     return jsonify(site_id=site_id, secret_key=row["secret_key"],
                    previous_secret_expires_at=iso(row["previous_secret_expires_at"]) if grace > 0 else None)
 
@@ -122,4 +131,5 @@ def put_fatigue(site_id: int):
     settings = dict(site.get("settings") or {})
     settings["fatigue"] = policy
     _services().storage.set_site_settings(site_id, settings)
+    _audit("site.fatigue.update", f"site:{site_id}", policy)
     return jsonify(policy)

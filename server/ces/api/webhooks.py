@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from .. import webhooks
+from .. import audit, webhooks
 from ..core import webhook_signing
 from ..storage.webhooks import WebhookStore
 from .admin_schemas import MAX_ID
@@ -74,7 +74,7 @@ def _page_args() -> tuple[int, int]:
 
 @bp.post("/webhooks")
 def create_webhook():
-    current_admin()
+    admin = current_admin()
     data = load(WebhookSchema())
     services = _services()
     if services.storage.get_site(data["site_id"]) is None or not current_scope().sees(data["site_id"]):
@@ -83,6 +83,8 @@ def create_webhook():
     hook = WebhookStore(services.storage).create(
         data["site_id"], data["url"], webhook_signing.generate_secret(), sorted(set(data["events"])),
         data["high_effort_max"], data["description"], services.now())
+    audit.record(services.storage, audit.token_actor(admin), "webhook.create", f"webhook:{hook['id']}",
+                 {"site_id": data["site_id"], "url": data["url"], "events": hook["events"]})
     return jsonify(_public(hook, with_secret=True)), 201
 
 
@@ -109,10 +111,11 @@ def get_webhook(webhook_id: int):
 
 @bp.delete("/webhooks/<int:webhook_id>")
 def delete_webhook(webhook_id: int):
-    current_admin()
+    admin = current_admin()
     _hook(webhook_id)
     services = _services()
     WebhookStore(services.storage).delete(webhook_id, services.now())
+    audit.record(services.storage, audit.token_actor(admin), "webhook.delete", f"webhook:{webhook_id}")
     return jsonify(deleted=webhook_id)
 
 
@@ -145,11 +148,13 @@ def list_deliveries(webhook_id: int):
 
 @bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/replay")
 def replay_delivery(webhook_id: int, delivery_id: int):
-    current_admin()
+    admin = current_admin()
     _hook(webhook_id)
     services = _services()
     delivery = WebhookStore(services.storage).delivery(delivery_id)
     if delivery is None or delivery["webhook_id"] != webhook_id:
         raise not_found("delivery", delivery_id)
     new_id = webhooks.replay(services, delivery)
+    audit.record(services.storage, audit.token_actor(admin), "webhook.replay", f"webhook:{webhook_id}",
+                 {"delivery_id": delivery_id, "new_delivery_id": new_id})
     return jsonify(delivery_id=new_id, replay_of=delivery_id, status="pending"), 202

@@ -239,3 +239,28 @@ def admin_contract(db: Database) -> None:
             update {table} set slug = '{prefix}-' || new.id || case when exists (
                 select 1 from {table} where site_id = new.site_id and slug = '{prefix}-' || new.id)
                 then '-' || lower(hex(randomblob(3))) else '' end where id = new.id; end""")
+
+
+@migrations(name="0300_i14_privacy")
+def privacy(db: Database) -> None:
+    # Opt-outs are keyed by the SHA-256 of the user id, never the id itself: an opt-out must
+    # outlive the erasure of the person (an erased customer who said "don't ask me" stays unasked)
+    # without keeping who they were.
+    db.execute("""create table if not exists opt_outs (
+        site_id integer not null, user_sha256 text not null, created_at real not null, source text not null,
+        primary key (site_id, user_sha256)) without rowid""")
+    # One row per erasure: who asked, when, and which user id (hashed). Nothing else about the person.
+    db.execute("""create table if not exists erasures (
+        id integer primary key, site_id integer not null, user_sha256 text not null, actor text not null,
+        created_at real not null)""")
+    # Changes made through the admin API and the CLI: who, what, when.
+    db.execute("""create table if not exists audit_log (
+        id integer primary key, created_at real not null, actor_kind text not null, actor_id text,
+        actor_name text, action text not null, target text, detail text)""")
+    db.execute("create index if not exists idx_audit_created on audit_log (created_at)")
+    # Answers the retention anonymised (user id replaced by a token): never picked up again.
+    if "anonymised_at" not in db["answers"].columns_dict:
+        db.execute("alter table answers add column anonymised_at real")
+    # Retention walks events and answers by id (their ids grow with time: no index to pay on the
+    # event hot path); traits are updated in place, so they get an index by age.
+    db.execute("create index if not exists idx_users_site_updated on users (site_id, updated_at)")
