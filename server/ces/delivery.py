@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from .core import protocol
-from .core.localize import pick_locale, survey_texts
+from .core.localize import pick_locale, survey_locales, survey_texts
 from .core.metrics import get_metric
 from .hub import Connection
 from .services import Services
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def prompt_message(services: Services, prompt: dict[str, Any], survey: dict[str, Any],
                    conn_locale: str | None) -> dict[str, Any]:
     traits = services.storage.traits(prompt["site_id"], prompt["user_id"])
-    locale = pick_locale(list((survey.get("texts") or {}).keys()),
+    locale = pick_locale(survey_locales(survey),
                          [conn_locale, traits.get("locale")], survey.get("default_locale") or "en")
     metric = get_metric(survey["metric"])
     return protocol.prompt(prompt["id"], survey, survey_texts(survey, locale), locale,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .core.decision import Survey, Trigger, order
 from .core.fatigue import FatiguePolicy, policy_from_dict
+from .core.time_zones import UTC_NAME, site_time_zone
 from .storage import Storage, decode
 
 _MAX_SITES = 256  # compiled rule sets kept; beyond that the oldest is dropped
@@ -26,6 +27,9 @@ class Rules:
     surveys: dict[int, Survey]
     triggers: dict[str, list[Trigger]]   # by event name, in arbitration order
     by_id: dict[int, Trigger]
+    # event name -> the triggers whose pending delayed prompts that event calls off
+    cancels: dict[str, list[Trigger]] = field(default_factory=dict)
+    time_zone: str = UTC_NAME   # the site's (IANA name)
 
 
 def policy_from_settings(settings: Any) -> FatiguePolicy:
@@ -46,7 +50,12 @@ def compile_rules(settings: Any, trigger_rows: list[dict[str, Any]], survey_rows
         trigger = Trigger.from_row(row)
         triggers.setdefault(trigger.event_name, []).append(trigger)
         by_id[trigger.id] = trigger
-    return Rules(policy_from_settings(settings), surveys, {n: order(ts) for n, ts in triggers.items()}, by_id)
+    cancels: dict[str, list[Trigger]] = {}
+    for trigger in by_id.values():
+        for name in trigger.cancel_events:
+            cancels.setdefault(name, []).append(trigger)
+    return Rules(policy_from_settings(settings), surveys, {n: order(ts) for n, ts in triggers.items()}, by_id,
+                 cancels, site_time_zone(settings))
 
 
 class RulesCache:

@@ -19,6 +19,7 @@ from .delivery import deliver_pending
 from .hub import Connection
 from .ingest import ingest
 from .services import Services
+from .storage.visits import touch_visit
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -33,6 +34,7 @@ class WidgetSession:
         self.services = services
         self.conn = conn
         self.max_message = max_message
+        self.visit: str | None = None  # the tab's visit id, from hello (core/visits.py)
 
     def handle(self, raw: str | bytes) -> None:
         try:
@@ -74,6 +76,8 @@ class WidgetSession:
                 self.services.storage.merge_traits(db, self.conn.site["id"], user, msg.get("traits"),  # type: ignore[index]
                                                    self.services.now())
         self.services.hub.add(self.conn)
+        if self.visit:
+            touch_visit(self.services.storage, self.conn.site["id"], user, self.visit, self.services.now())  # type: ignore[index]
         self.conn.send(protocol.welcome(user, self.conn.session))
         deliver_pending(self.services, self.conn)
 
@@ -91,6 +95,7 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"Anonymous ids start with '{ANONYMOUS_PREFIX}'.", "user",
                                          msg.ref)
         self._check_user(site, user, msg.get("user_hash"), msg.ref)
+        self.visit = msg.get("visit")
         self.conn.site = site
         self._join(user, msg)
 
@@ -112,6 +117,9 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"properties: {problem}", "properties", msg.ref)
         event = {"user_id": self.conn.user_id, "name": msg.get("name"), "properties": properties,
                  "event_id": msg.get("event_id")}
+        if self.visit:  # activity keeps the visit going
+            touch_visit(self.services.storage, self.conn.site["id"], self.conn.user_id, self.visit,  # type: ignore[index,arg-type]
+                        self.services.now())
         result = ingest(self.services, self.conn.site, [event], source="widget")[0]  # type: ignore[arg-type]
         self.conn.send(protocol.ack(msg.ref, **result))
 

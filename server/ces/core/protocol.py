@@ -12,7 +12,8 @@ MAX_ID = 64
 # type -> field -> (python type, required, max length for strings)
 _FIELDS: dict[str, dict[str, tuple[type, bool, int | None]]] = {
     "hello": {"site": (str, True, 128), "user": (str, False, 256), "user_hash": (str, False, 128),
-              "anonymous": (bool, False, None), "locale": (str, False, 35), "traits": (dict, False, None)},
+              "anonymous": (bool, False, None), "locale": (str, False, 35), "traits": (dict, False, None),
+              "visit": (str, False, 64)},
     "identify": {"user": (str, True, 256), "user_hash": (str, False, 128), "traits": (dict, False, None),
                  "locale": (str, False, 35)},
     "reset": {"user": (str, True, 256)},
@@ -104,6 +105,7 @@ def prompt(prompt_id: str, survey: Mapping[str, Any], texts: Mapping[str, Any], 
                 "id": survey["id"], "metric": survey["metric"], "min": metric_min, "max": metric_max,
                 "question": texts["question"], "low_label": texts["low_label"],
                 "high_label": texts["high_label"], "labels": texts["labels"], "followup": followup,
+                "thanks": texts.get("thanks"),
                 "locale": locale, "appearance": survey.get("appearance") or {},
             },
         },
