@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from . import config as config_module
 from .api import admin, errors, events, surveys
 from .api import reports as reports_api
+from .api import site_time_zone
 from .api import webhooks as webhooks_api
 from .delivery import Scheduler
 from .services import Services
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(admin.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(webhooks_api.bp)
+    app.register_blueprint(site_time_zone.bp)
     app.register_blueprint(widget_bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp
