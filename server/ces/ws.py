@@ -117,6 +117,7 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"properties: {problem}", "properties", msg.ref)
         event = {"user_id": self.conn.user_id, "name": msg.get("name"), "properties": properties,
                  "event_id": msg.get("event_id")}
+        self.visit = msg.get("visit") or self.visit  # the tab starts a new visit after 30 idle minutes
         if self.visit:  # activity keeps the visit going
             touch_visit(self.services.storage, self.conn.site["id"], self.conn.user_id, self.visit,  # type: ignore[index,arg-type]
                         self.services.now())

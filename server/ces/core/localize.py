@@ -31,7 +31,8 @@ def survey_locales(survey: Mapping[str, Any]) -> list[str]:
 def survey_texts(survey: Mapping[str, Any], locale: str) -> dict[str, Any]:
     """Question, labels, follow-up and thanks in `locale`, field by field: the survey's text in
     `locale`, else in its default locale, else the built-in text in the default locale's language
-    (in `locale`'s own when the survey has no texts at all), else English.
+    (in `locale`'s own when the survey has no texts at all), else English. `thanks` is None
+    unless the survey wrote one: the widget then thanks in the user's language (texts.ui_strings).
 
     The follow-up is asked when the survey has a follow-up text or a `followup_max_score`; in
     the second case with the metric's built-in follow-up question.
@@ -55,5 +56,5 @@ def survey_texts(survey: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "high_label": text("high_label"),
         "labels": list(text("labels")),
         "followup": text("followup") if wants_followup else None,
-        "thanks": text("thanks"),
+        "thanks": chosen.get("thanks") or fallback.get("thanks"),
     }

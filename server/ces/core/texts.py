@@ -17,6 +17,15 @@ from typing import Any
 LANGUAGES: tuple[str, ...] = ("en", "fr", "ro", "de", "es")
 NBSP = "\u00a0"
 
+# The widget's own strings (close, send, skip), sent with each prompt in the user's language so
+# the widget carries none of them (its size budget): `ui_strings`.
+UI = {
+    "en": ("Close", "Send", "Skip"),
+    "fr": ("Fermer", "Envoyer", "Passer"),
+    "ro": ("Închide", "Trimite", "Omite"),
+    "de": ("Schließen", "Senden", "Überspringen"),
+    "es": ("Cerrar", "Enviar", "Omitir"),
+}
 THANKS = {"en": "Thank you!", "fr": f"Merci{NBSP}!", "ro": "Mulțumim!", "de": "Danke!", "es": "¡Gracias!"}
 
 _AGREE = {
@@ -175,3 +184,18 @@ def builtin(metric: str, language: str, preset: str | None = None) -> dict[str, 
 def all_languages(metric: str, preset: str | None = None) -> dict[str, dict[str, Any]]:
     """The built-in texts of `metric` in every language, as a survey's `texts`."""
     return {lang: builtin(metric, lang, preset) for lang in LANGUAGES}
+
+
+def ui_language(wanted: list[str | None]) -> str:
+    """The first wanted locale whose language we speak (`fr-CA` -> `fr`), else English."""
+    for want in wanted:
+        lang = (want or "").replace("_", "-").split("-")[0].lower()
+        if lang in LANGUAGES:
+            return lang
+    return "en"
+
+
+def ui_strings(language: str, thanks: str | None = None) -> list[str]:
+    """[close, send, skip, thanks] in `language`; `thanks` is the survey's own, when it has one."""
+    lang = language if language in LANGUAGES else "en"
+    return [*UI[lang], thanks or THANKS[lang]]
