@@ -84,14 +84,14 @@ METRICS: dict[str, Metric] = {
             key="ease0_10", min=0, max=10,
             positive=frozenset(range(6, 11)), negative=frozenset(range(0, 5)),
             headline_kind="mean", headline_name="mean_ease",
-            question="How easy was it, on a scale from 0 to 10?",
+            question="On a scale from 0 to 10, how easy was it to get what you needed?",
             low_label="Very difficult", high_label="Very easy",
         ),
         Metric(
             key="ease1_10", min=1, max=10,
             positive=frozenset(range(6, 11)), negative=frozenset(range(1, 6)),
             headline_kind="mean", headline_name="mean_ease",
-            question="How easy was it, on a scale from 1 to 10?",
+            question="On a scale from 1 to 10, how easy was it to get what you needed?",
             low_label="Very difficult", high_label="Very easy",
         ),
     )
