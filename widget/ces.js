@@ -26,7 +26,7 @@
     '.x{position:absolute;top:6px;right:6px;width:32px;height:32px;border:0;font-size:22px}' +
     // No padding on the points: eleven of them (0-10) must fit "10" inside its border at 320 px.
     '.o{display:flex;gap:4px}.o button{flex:1;min-width:0;height:40px;padding:0}' +
-    '@media(max-width:400px){.w{padding:12px}.o{gap:2px}}' +
+    '@media(max-width:400px){.w{padding:10px}.o{gap:2px}.o:not(.v) button{font-size:13px}}' +
     '.v{flex-direction:column}.v button{text-align:left;padding:0 12px}' +
     '.o button:hover,[aria-checked=true],.p{background:var(--c);color:var(--k);border-color:var(--c)}' +
     '.e{display:flex;justify-content:space-between;margin-top:6px;font-size:13px;color:var(--m)}' +
