@@ -35,3 +35,19 @@ def test_bad_patterns_are_refused_and_nothing_is_stored(live_server: LiveServer,
     assert status == 400 and "value" in body["error"]["fields"]["conditions"]["all"]["0"], body
     assert count() == before
     ok(live_server.admin("GET", "/api/v1/triggers"))
+
+
+def test_csat_label_presets_through_the_api(live_server: LiveServer) -> None:
+    created = ok(live_server.admin("POST", "/api/v1/surveys", {
+        "name": "Experience", "metric": "csat5", "label_preset": "experience",
+        "texts": {"it": {"question": "Com'è andata?"}}}), 201)
+    assert "label_preset" not in created
+    assert set(created["texts"]) == {"it", "en", "fr", "ro", "de", "es"}
+    assert created["texts"]["fr"]["labels"] == ["Mauvaise", "Pas bonne", "Correcte", "Bonne", "Très bonne"]
+    patched = ok(live_server.admin("PATCH", f"/api/v1/surveys/{created['id']}", {"label_preset": "quality"}))
+    assert patched["texts"]["en"]["labels"] == ["Terrible", "Not great", "Okay", "Good", "Excellent"]
+    assert patched["texts"]["it"]["question"] == "Com'è andata?"  # another locale keeps its texts
+    for body, field in (({"name": "x", "metric": "nps", "label_preset": "quality"}, "label_preset"),
+                        ({"name": "x", "metric": "csat5", "label_preset": "colour"}, "label_preset")):
+        status, error = live_server.admin("POST", "/api/v1/surveys", body)
+        assert status == 400 and field in error["error"]["fields"], error

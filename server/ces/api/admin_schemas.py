@@ -90,8 +90,8 @@ class SurveySchema(_Refuse):
     appearance = fields.Raw(load_default=dict, validate=_object)
     quota = Checked(validate_quota, load_default=dict)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
-    # Write-only: fills `texts` with one of CSAT's wordings in every built-in language (a
-    # language the body gives texts for keeps them).
+    # Write-only: sets the texts of the five built-in languages to one of CSAT's wordings (other
+    # locales keep theirs), on a PATCH as on a POST.
     label_preset = fields.String(load_only=True, validate=validate.OneOf(sorted(CSAT_PRESETS)))
 
     @validates_schema
@@ -103,7 +103,7 @@ class SurveySchema(_Refuse):
     def _apply_preset(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         preset = data.pop("label_preset", None)
         if preset:
-            data["texts"] = {**all_languages("csat5", preset), **(data.get("texts") or {})}
+            data["texts"] = {**(data.get("texts") or {}), **all_languages("csat5", preset)}
         return data
 
     @validates_schema
