@@ -281,13 +281,16 @@ def _eval_leaf(node: Mapping[str, Any], actual: Any) -> bool:
     if op == "not_contains":
         return not _contains(actual, value)
     if op in STRING_OPS:
-        if not isinstance(actual, str):
-            return False
+        if not isinstance(actual, str) or not isinstance(value, str):
+            return False  # a stored tree always has a string here (validated); never raise anyway
         if op == "starts_with":
             return actual.startswith(value)
         if op == "ends_with":
             return actual.endswith(value)
-        return compiled_pattern(op, value).search(actual) is not None
+        try:
+            return compiled_pattern(op, value).search(actual) is not None
+        except ValueError:
+            return False
     return _contains(actual, value)  # "contains"
 
 

@@ -22,7 +22,7 @@ from .durations import human
 from .fatigue import FatiguePolicy, SurveyCounts, SurveyQuota, UserHistory, check, check_quota
 from .sampling import check_weights, pick_variant, sampled_in
 from .time_zones import span_start
-from .visits import Visit, check_visit, uses_visits
+from .visits import Visit, check_visit
 
 DAY = 86_400
 DEFAULT_TTL = 7 * DAY
@@ -321,7 +321,7 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
                 return ("transaction_seen", t, survey_id,
                         lambda: f"{t.transaction_key} {json.dumps(value)} already has prompt {prompt_id}")
     blocked = check(policy, facts.history(), survey_id, survey.metric, now, time_zone)
-    if blocked is None and uses_visits(policy):
+    if blocked is None and (policy.max_prompts_per_visit is not None or policy.min_visit_seconds is not None):
         blocked = check_visit(policy, facts.history(), facts.visit(), now)
     if blocked is None and survey.quota is not None:
         blocked = check_quota(survey.quota, facts.counts(survey_id), time_zone)

@@ -235,6 +235,7 @@ def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metr
     skip = _check_cap(policy, contacts, now, time_zone)
     if skip:
         return skip
+    utc = time_zone is None or time_zone == "UTC"  # the common case, without a call per layer
     kind = metric_type(metric)
     # (reason, wait, which past prompts count); the sentence is only written for a skip.
     layers = ((RECONTACT_WAIT, policy.recontact_wait, None), (TYPE_WAIT, policy.type_wait, kind),
@@ -242,7 +243,7 @@ def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metr
     for reason, wait, scope in layers:
         if wait is None:
             continue
-        since = span_start(now, wait, time_zone)
+        since = now - wait if utc else span_start(now, wait, time_zone)
         for t, p in contacts:
             if reason == RECONTACT_WAIT or (p.survey_id == scope if reason == SURVEY_WAIT
                                             else metric_type(p.metric) == scope):
@@ -315,7 +316,7 @@ def _check_cap(policy: FatiguePolicy, contacts: Sequence[tuple[float, PastPrompt
     if policy.max_prompts is None or policy.max_prompts_window is None:
         return None
     window = policy.max_prompts_window
-    since = span_start(now, window, time_zone)
+    since = now - window if time_zone is None or time_zone == "UTC" else span_start(now, window, time_zone)
     n = sum(1 for t, _ in contacts if t > since)
     if n >= policy.max_prompts:
         return Skip(USER_CAP, f"{n} prompts in the last {_span(window)}, cap is {policy.max_prompts}")
