@@ -134,3 +134,18 @@ def test_setting_an_unknown_time_zone_changes_nothing(live_server: LiveServer, b
     status, body = live_server.admin("PUT", f"/api/v1/sites/{site}/time_zone", {"time_zone": "UTC", "zone": "x"})
     assert status == 400 and "zone" in body["error"]["fields"]
     assert live_server.services.storage.get_site(site)["settings"] == before
+
+
+def test_the_cli_report_follows_the_sites_time_zone(live_server: LiveServer) -> None:
+    """`ces report` (a real process on the same database file) reads days in the site's zone."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    time_zone(live_server, "Europe/Bucharest")
+    ces = str(Path(sys.executable).with_name("ces"))
+    out = subprocess.run([ces, "report", str(live_server.survey_id), "--db", live_server.db_path, "--json",
+                          "--from", "2027-03-29"], capture_output=True, text=True, timeout=60, check=True).stdout
+    filters = json.loads(out)["filters"]
+    assert filters["tz"] == "Europe/Bucharest" and filters["from"] == "2027-03-29T00:00:00+03:00"
