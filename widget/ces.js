@@ -7,14 +7,8 @@
   let url;
   try { url = new URL(cfg.api || s.src, location).origin.replace(/^http/, 'ws') + '/ws'; } catch {}
 
-  // Built-in texts: close, send, skip, thanks, follow-up question when the survey gives none.
-  const T = {
-    en: 'Close|Send|Skip|Thank you!|Tell us more',
-    fr: 'Fermer|Envoyer|Passer|Merci\u00a0!|Dites-nous en plus',
-    ro: '\u00cenchide|Trimite|Omite|Mul\u021bumim!|Spune\u021bi-ne mai multe',
-    de: 'Schlie\u00dfen|Senden|\u00dcberspringen|Danke!|Erz\u00e4hlen Sie uns mehr',
-    es: 'Cerrar|Enviar|Omitir|\u00a1Gracias!|Cu\u00e9ntanos m\u00e1s'
-  };
+  // The buttons' texts (close, send, skip, thanks) come with each prompt, in the user's language
+  // (server/ces/core/texts.py): five languages would not fit in the size budget.
 
   // :host rules get !important: an inner !important beats the page's !important (and every
   // declaration needs it, or the important `all:initial` would override it).
@@ -30,7 +24,9 @@
     '.q{font-weight:600;margin:0 30px 12px 0}' +
     'button,textarea{background:var(--b);border:1px solid var(--l);border-radius:6px}button{cursor:pointer}' +
     '.x{position:absolute;top:6px;right:6px;width:32px;height:32px;border:0;font-size:22px}' +
-    '.o{display:flex;gap:4px}.o button{flex:1;min-width:0;height:40px}' +
+    // No padding on the points: eleven of them (0-10) must fit "10" inside its border at 320 px.
+    '.o{display:flex;gap:4px}.o button{flex:1;min-width:0;height:40px;padding:0}' +
+    '@media(max-width:400px){.w{padding:10px}.o{gap:2px}.o:not(.v) button{font-size:13px}}' +
     '.v{flex-direction:column}.v button{text-align:left;padding:0 12px}' +
     '.o button:hover,[aria-checked=true],.p{background:var(--c);color:var(--k);border-color:var(--c)}' +
     '.e{display:flex;justify-content:space-between;margin-top:6px;font-size:13px;color:var(--m)}' +
@@ -38,13 +34,19 @@
     '.b{display:flex;justify-content:flex-end;gap:8px;margin-top:8px}.b button{padding:8px 14px}';
 
   const warn = (...a) => console.warn('ces:', ...a);
-  // localStorage, JSON-encoded; never throws (storage may be disabled).
-  const store = (k, v) => {
-    try { return v ? localStorage['ces_' + k] = JSON.stringify(v) : JSON.parse(localStorage['ces_' + k]); } catch {}
+  // localStorage (or sessionStorage), JSON-encoded; never throws (storage may be disabled).
+  const store = (k, v, s = 'localStorage') => {
+    try { return v ? w[s]['ces_' + k] = JSON.stringify(v) : JSON.parse(w[s]['ces_' + k]); } catch {}
   };
   const rid = () => crypto.getRandomValues(new Uint32Array(3)).join('');
   const newAnon = () => store('anon', anon = 'anon-' + rid());
-  const lang = x => (x || '').slice(0, 2).toLowerCase();
+  // This tab's visit: its id, renewed after 30 minutes without activity (docs/widget.md).
+  const visit = (n = Date.now(), v = store('v', 0, 'sessionStorage')) => {
+    if (!(n - v?.t < 18e5)) v = { i: rid() };
+    v.t = n;
+    store('v', v, 'sessionStorage');
+    return v.i;
+  };
 
   let anon = store('anon'), user = cfg.user, hash = cfg.userHash, traits = {};
   let ws, ready, quiet, timer, tries = 0, queue = [], hs = {}, cur, later = [], seen = {};
@@ -63,7 +65,8 @@
     let me;
     try { me = ws = new WebSocket(url); } catch (e) { return warn(e); }
     ws.onopen = () => raw({
-      type: 'hello', site, user: who(), user_hash: user && hash || void 0, anonymous: !user, locale: loc(), traits
+      type: 'hello', site, user: who(), user_hash: user && hash || void 0, anonymous: !user, locale: loc(), traits,
+      visit: visit()
     });
     ws.onmessage = e => me == ws && recv(e.data);
     ws.onclose = () => {
@@ -153,7 +156,7 @@
 
   const show = p => {
     const v = p.survey, a = v.appearance || {}, pl = a.placement, host = el('div'), labels = v.labels || [];
-    const t = (T[lang(loc())] || T[lang(v.locale)] || T.en).split('|');
+    const t = v.ui || [];
     const c = /^#([\da-f]{3}){1,2}$/i.test(a.color) ? a.color : '#2a55c9';
     const root = host.attachShadow({ mode: 'open' }), modal = pl == 'center', many = labels.some(x => x);
     let target;
@@ -209,7 +212,7 @@
       emit('answer', { prompt: p.id, survey: v.id, score: sc });
       const f = v.followup;
       if (!f || f.max_score != null && sc > f.max_score) return thanks();
-      stage(f.question || t[4]);
+      stage(f.question);
       const ta = el('textarea', { 'aria-labelledby': 'q', maxlength: 2000 }, null, body);
       const b = el('div', { class: 'b' }, null, body);
       el('button', { type: 'button' }, t[2], b).onclick = thanks;
@@ -268,7 +271,7 @@
     },
     track(name, pr) {
       if (typeof name != 'string') return warn('no name');
-      send({ type: 'event', name, properties: pr || {}, event_id: rid() });
+      send({ type: 'event', name, properties: pr || {}, event_id: rid(), visit: visit() });
     },
     reset() {
       clear();
@@ -285,6 +288,21 @@
   w.ces = (...a) => run(a);
   w.ces.l = 1;
   (old?.q || []).forEach(run);
+  // data-pageviews: each page (and single-page navigation) is a `page_view` event with its path;
+  // data-pageviews="query" adds the query string.
+  let path;
+  const page = () => {
+    const p = location.pathname + (cfg.pageviews == 'query' ? location.search : '');
+    p != path && C.track('page_view', { path: path = p });
+  };
+  if (cfg.pageviews != null) {
+    for (const k of ['pushState', 'replaceState']) {
+      const f = history[k];
+      history[k] = function () { f.apply(this, arguments); page(); };
+    }
+    w.addEventListener('popstate', page);
+    page();
+  }
   d.addEventListener('visibilitychange', next);
   w.addEventListener('online', () => { tries = 0; connect(); });
   site ? connect() : warn('no data-site');

@@ -7,19 +7,12 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+from .core.texts import BUILTIN
 from .storage import Storage
 
-DEFAULT_TEXTS = {
-    "en": {"question": "The company made it easy for me to handle my issue.",
-           "low_label": "Strongly disagree", "high_label": "Strongly agree",
-           "followup": "What could we have done to make it easier?"},
-    "fr": {"question": "L'entreprise m'a facilité la gestion de ma demande.",
-           "low_label": "Pas du tout d'accord", "high_label": "Tout à fait d'accord",
-           "followup": "Qu'aurions-nous pu faire pour vous faciliter la tâche ?"},
-    "ro": {"question": "Compania mi-a ușurat rezolvarea problemei.",
-           "low_label": "Dezacord total", "high_label": "Acord total",
-           "followup": "Ce am fi putut face ca să vă fie mai ușor?"},
-}
+# The default survey's texts: CES 2.0's built-in wording in the five languages (core/texts.py).
+DEFAULT_TEXTS = {lang: {k: t[k] for k in ("question", "low_label", "high_label", "followup")}
+                 for lang, t in BUILTIN["ces7"].items()}
 
 
 def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:

@@ -171,9 +171,13 @@ def token_revoke(token_id: int, db: str | None) -> None:
 
 # -- reports ----------------------------------------------------------------------------------------
 
-def _report_query(options: dict[str, Any], extra: tuple[str, ...], allowed: tuple[str, ...]):  # noqa: ANN202
-    """Options and `--where properties.k[op]=v` filters, parsed exactly like the HTTP query string."""
+def _report_query(options: dict[str, Any], extra: tuple[str, ...], allowed: tuple[str, ...],  # noqa: ANN202
+                  storage: Storage | None = None, survey: dict[str, Any] | None = None):
+    """Options and `--where properties.k[op]=v` filters, parsed exactly like the HTTP query string
+    (days in the survey's site's time zone, as in the API)."""
     from .core.report_filters import FilterError, parse
+    from .core.time_zones import site_time_zone
+    site = storage.get_site(survey["site_id"]) if storage is not None and survey is not None else None
     args = [(k, str(v)) for k, v in options.items() if v is not None]
     for item in extra:
         key, sep, value = item.partition("=")
@@ -181,7 +185,7 @@ def _report_query(options: dict[str, Any], extra: tuple[str, ...], allowed: tupl
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--where")
         args.append((key if key.startswith("properties.") else f"properties.{key}", value))
     try:
-        return parse(args, allowed)
+        return parse(args, allowed, site_time_zone(site))
     except FilterError as err:
         raise click.UsageError(f"{err.field}: {err.message}") from None
 
@@ -230,7 +234,7 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
     survey = _survey_or_fail(storage, survey_id)
     q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
                        "interval": interval, "driver": driver, "buckets": buckets}, where,
-                      ("interval", "driver", "buckets"))
+                      ("interval", "driver", "buckets"), storage, survey)
     r = reports_module.build_report(storage, survey, q, time.time())
     if as_json:
         click.echo(json.dumps(r, indent=2, ensure_ascii=False))
@@ -273,7 +277,7 @@ def export(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
     storage = _storage(db)
     survey = _survey_or_fail(storage, survey_id)
     q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
-                       "format": fmt}, where, ("format",))
+                       "format": fmt}, where, ("format",), storage, survey)
     total = Reports(storage).count_answers(q, survey_id)
     with click.open_file(out, "w", encoding="utf-8") as fh, \
             click.progressbar(length=total, label=f"Exporting {total} answers", file=sys.stderr,

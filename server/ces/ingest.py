@@ -20,7 +20,9 @@ from typing import Any, Mapping, Sequence
 
 from .core.compact_json import compact_json
 from .core.decision import Decision, Event, Trigger, decide, transaction_of
-from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory, utc_day_start
+from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory
+from .core.time_zones import day_start
+from .core.visits import Visit, current, uses_visits
 from .delivery import push_prompt
 from .services import Services
 from .storage import new_prompt_id
@@ -28,6 +30,9 @@ from .storage.erasure import opted_out_users
 
 # A user who opted out is never asked again on the site, whatever the trigger (docs/decisions.md).
 OPTED_OUT = Decision("skip", "opted_out", "the user opted out of surveys on this site")
+from .storage.cancellations import cancel_pending
+from .storage.occurrences import count_events
+from .storage.visits import recent_visits
 
 
 class _DryRun(Exception):
@@ -57,6 +62,12 @@ class _StorageFacts:
     def transaction_prompt(self, transaction: str) -> str | None:
         return self.batch.transactions.get(transaction)
 
+    def occurrences(self, event_name: str, since: float | None) -> int:
+        return self.batch.occurrences(self.user_id, event_name, since)
+
+    def visit(self) -> Visit | None:
+        return current(self.batch.visits.get(self.user_id, []), self.batch.now)
+
 
 class _Batch:
     """Per-batch state: the site's rules (as stored now), and what the engine will ask about the
@@ -73,7 +84,11 @@ class _Batch:
         # a trigger or policy changed by any process applies to the next batch.
         rules = services.rules.rules(self.storage, self.site_id)
         self.policy, self.surveys, self.triggers, self.by_id = rules.policy, rules.surveys, rules.triggers, rules.by_id
-        self.day_start = utc_day_start(now)
+        self.cancels, self.time_zone = rules.cancels, rules.time_zone
+        self.day_start = day_start(now, self.time_zone)  # quota days are the site's calendar days
+        self.visits: dict[str, list[Visit]] = {}
+        self.sent: dict[tuple[str, str], list[float]] = {}  # (user, event name) -> this batch's event times
+        self._stored_counts: dict[tuple[str, str, float | None], int] = {}
         self._counts: dict[int, tuple[int, int, int, int]] = {}  # survey -> stored counts, read when first asked
         self._issued: dict[int, int] = {}            # survey -> prompts issued by this batch
         self.histories: dict[str, list[PastPrompt]] = {}
@@ -101,6 +116,12 @@ class _Batch:
         lookback = self.policy.lookback()
         since = None if lookback is None else self.now - lookback
         now = self.now
+        if uses_visits(self.policy) and users:
+            self.visits = recent_visits(self.storage.db.conn, self.site_id, users, now)
+            # A visit cap counts every prompt of the visit, however old the other layers look back.
+            starts = [v.started_at for vs in self.visits.values() for v in vs]
+            if starts:
+                since = min(starts) if since is None else min(since, min(starts))
         for user_id, pid, survey_id, metric, status, created, shown, closed, expires in \
                 self.storage.rules_users_prompts(self.site_id, users, since):
             if status not in CLOSED_STATUSES and expires is not None and expires <= now:
@@ -109,6 +130,42 @@ class _Batch:
                 PastPrompt(survey_id, metric, status, created, shown, closed, pid))
         self.transactions = self.storage.rules_transaction_prompts(self.site_id, transactions)
         self.opted_out = opted_out_users(self.storage.db.conn, self.site_id, users)
+
+    def occurrences(self, user_id: str, name: str, since: float | None) -> int:
+        """Events `name` of the user stored before this batch, plus those earlier in the batch."""
+        key = (user_id, name, since)
+        stored = self._stored_counts.get(key)
+        if stored is None:
+            stored = self._stored_counts[key] = count_events(self.storage.db.conn, self.site_id, user_id, name, since)
+        mine = self.sent.get((user_id, name), ())
+        return stored + (len(mine) if since is None else sum(1 for t in mine if t >= since))
+
+    def record_event(self, user_id: str, name: str, timestamp: float) -> None:
+        self.sent.setdefault((user_id, name), []).append(timestamp)
+
+    def cancel(self, db: Any, event_name: str, user_id: str, properties: Mapping[str, Any]) -> list[str]:
+        """Call off the user's pending delayed prompts of the triggers that `event_name` cancels."""
+        triggers = self.cancels.get(event_name)
+        if not triggers:
+            return []
+        # This batch's own prompts are written first, so one UPDATE sees them all.
+        self.storage.rules_insert_prompts(db, self.prompts)
+        self.prompts = []
+        cancelled: list[str] = []
+        for t in triggers:
+            transaction = None
+            if t.cancel_same_transaction and t.transaction_key:
+                found = transaction_of(t.transaction_key, properties)
+                if found is None:
+                    continue  # "the same transaction" with no transaction on the event: nothing to match
+                transaction = found[0]
+            cancelled += cancel_pending(db.conn, self.site_id, user_id, [t.id], transaction, self.now)
+        if cancelled:
+            gone = set(cancelled)
+            history = self.histories.get(user_id, [])
+            self.histories[user_id] = [p for p in history if p.prompt_id not in gone]
+            self.transactions = {k: v for k, v in self.transactions.items() if v not in gone}
+        return cancelled
 
     def counts(self, survey_id: int) -> tuple[int, int, int, int]:
         """The survey's quota counts: as stored when the batch began (each up to its limit, which is
@@ -164,10 +221,13 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 name, user_id = event["name"], event["user_id"]
                 properties = event.get("properties") or {}
                 timestamp = event.get("timestamp")
+                cancelled = batch.cancel(db, name, user_id, properties) if name in batch.cancels else []
                 opted_out = user_id in batch.opted_out and batch.triggers_for(name)
                 decision: Decision = OPTED_OUT if opted_out else decide(
                     Event(name, user_id, properties, source, timestamp), batch.triggers_for(name), batch.surveys,
-                    batch.policy, site_key, _StorageFacts(batch, user_id), now, ordered=True)
+                    batch.policy, site_key, _StorageFacts(batch, user_id), now, ordered=True,
+                    time_zone=batch.time_zone)
+                batch.record_event(user_id, name, timestamp if timestamp is not None else now)
                 prompt_id = None
                 row_id = next_row + len(rows)
                 if decision.prompted:
@@ -179,6 +239,8 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 seen[event_id] = prompt_id  # the same event_id later in this batch is a duplicate
                 results.append({"event_id": event_id, "decision": decision.decision, "reason": decision.reason,
                                 "detail": decision.detail, "prompt_id": prompt_id})
+                if cancelled:
+                    results[-1]["cancelled"] = cancelled
             storage.rules_insert_prompts(db, batch.prompts)
             storage.rules_insert_events(db, rows)
             if dry_run:

@@ -15,6 +15,7 @@ from .core import drivers
 from .core.metrics import get_metric
 from .core.report_filters import FilterError, ReportQuery
 from .core.scoring import compare, score_from_distribution
+from .core.time_zones import is_utc, iso_local, zone
 from .storage import Storage
 from .storage.reports import EXPORT_COLUMNS, Reports
 
@@ -44,7 +45,10 @@ def period_start(day: int, interval: str) -> date:
     return d
 
 
-def iso(ts: float | None) -> str | None:
+def iso(ts: float | None, tz: str | None = None) -> str | None:
+    """ISO 8601: UTC with `Z`, or in the time zone `tz` with its offset."""
+    if tz and not is_utc(tz):
+        return iso_local(ts, tz)
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
@@ -152,7 +156,7 @@ def driver_report(metric: str, q: ReportQuery, rows: Rows) -> dict[str, Any]:
 def comments(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
     rows, total = Reports(storage).comments(q, survey["id"])
     for row in rows:
-        row["created_at"] = iso(row["created_at"])
+        row["created_at"] = iso(row["created_at"], q.tz)
     return {"survey_id": survey["id"], "q": q.q, "page": q.page, "page_size": q.page_size, "total": total,
             "comments": rows}
 
@@ -164,11 +168,11 @@ def at_risk(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[st
     for row in rows:
         users.append({
             "user_id": row["user_id"], "answer_id": row["answer_id"], "score": row["score"],
-            "comment": row["comment"], "answered_at": iso(row["created_at"]),
-            "followed_up_at": iso(row["followed_up_at"]), "prompt_id": row["prompt_id"],
+            "comment": row["comment"], "answered_at": iso(row["created_at"], q.tz),
+            "followed_up_at": iso(row["followed_up_at"], q.tz), "prompt_id": row["prompt_id"],
             "trigger": {"id": row["trigger_id"], "name": row["trigger_name"]}, "locale": row["locale"],
             "event": {"event_id": row["event_id"], "name": row["event_name"],
-                      "timestamp": iso(row["event_timestamp"]), "properties": row["properties"]},
+                      "timestamp": iso(row["event_timestamp"], q.tz), "properties": row["properties"]},
         })
     return {"survey_id": survey["id"], "high_effort_max": threshold, "followed_up": q.followed_up,
             "page": q.page, "page_size": q.page_size, "total": total, "users": users}
@@ -176,9 +180,27 @@ def at_risk(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[st
 
 # -- export ------------------------------------------------------------------------------------
 
+# The export's date columns (answered_at, followed_up_at, prompted_at, shown_at, event_timestamp).
+_DATE_COLUMNS = tuple(i for i, c in enumerate(EXPORT_COLUMNS)
+                      if c in ("answered_at", "followed_up_at", "prompted_at", "shown_at", "event_timestamp"))
+
+
+def _in_zone(rows: Iterator[tuple[Any, ...]], tz: str) -> Iterator[tuple[Any, ...]]:
+    """Rows with their UTC dates (as SQLite formats them) rewritten in the zone, with its offset."""
+    where = zone(tz)
+    for row in rows:
+        out = list(row)
+        for i in _DATE_COLUMNS:
+            if out[i]:
+                out[i] = datetime.fromisoformat(out[i]).astimezone(where).isoformat(timespec="milliseconds")
+        yield tuple(out)
+
+
 def export_lines(storage: Storage, survey: dict[str, Any], q: ReportQuery, fmt: str) -> Iterator[str]:
     """The export as text pieces (CSV with a header, or one JSON object per line)."""
     rows = Reports(storage).export_rows(q, survey["id"])
+    if not is_utc(q.tz):
+        rows = _in_zone(rows, q.tz)
     names = EXPORT_COLUMNS[:-1]
     if fmt == "jsonl":
         lines: list[str] = []

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .core.decision import Survey, Trigger, order
 from .core.fatigue import FatiguePolicy, policy_from_dict
+from .core.time_zones import UTC_NAME, site_time_zone
 from .storage import Storage, decode
 
 _MAX_SITES = 256  # compiled rule sets kept; beyond that the oldest is dropped
@@ -26,6 +27,9 @@ class Rules:
     surveys: dict[int, Survey]
     triggers: dict[str, list[Trigger]]   # by event name, in arbitration order
     by_id: dict[int, Trigger]
+    # event name -> the triggers whose pending delayed prompts that event calls off
+    cancels: dict[str, list[Trigger]] = field(default_factory=dict)
+    time_zone: str = UTC_NAME   # the site's (IANA name)
 
 
 def policy_from_settings(settings: Any) -> FatiguePolicy:
@@ -38,7 +42,8 @@ def policy_from_settings(settings: Any) -> FatiguePolicy:
         return FatiguePolicy()
 
 
-def compile_rules(settings: Any, trigger_rows: list[dict[str, Any]], survey_rows: list[dict[str, Any]]) -> Rules:
+def compile_rules(settings: Any, trigger_rows: list[dict[str, Any]], survey_rows: list[dict[str, Any]],
+                  time_zone: str | None = None) -> Rules:
     surveys = {s["id"]: Survey.from_row(s) for s in survey_rows}
     triggers: dict[str, list[Trigger]] = {}
     by_id: dict[int, Trigger] = {}
@@ -46,7 +51,12 @@ def compile_rules(settings: Any, trigger_rows: list[dict[str, Any]], survey_rows
         trigger = Trigger.from_row(row)
         triggers.setdefault(trigger.event_name, []).append(trigger)
         by_id[trigger.id] = trigger
-    return Rules(policy_from_settings(settings), surveys, {n: order(ts) for n, ts in triggers.items()}, by_id)
+    cancels: dict[str, list[Trigger]] = {}
+    for trigger in by_id.values():
+        for name in trigger.cancel_events:
+            cancels.setdefault(name, []).append(trigger)
+    return Rules(policy_from_settings(settings), surveys, {n: order(ts) for n, ts in triggers.items()}, by_id,
+                 cancels, site_time_zone({"time_zone": time_zone}))
 
 
 class RulesCache:
@@ -56,14 +66,15 @@ class RulesCache:
 
     def rules(self, storage: Storage, site_id: int) -> Rules:
         """The site's rules as stored right now (read on the caller's connection and transaction)."""
-        settings, triggers, surveys = storage.rules_rows(site_id)
-        key = (settings, tuple(triggers), tuple(surveys))
+        site, triggers, surveys = storage.rules_rows(site_id)
+        settings, time_zone = site if site is not None else (None, None)
+        key = (settings, time_zone, tuple(triggers), tuple(surveys))
         with self._lock:
             found = self._by_site.get(site_id)
         if found is not None and found[0] == key:
             return found[1]
         compiled = compile_rules(settings, [decode(r) for r in _as_dicts(storage.RULES_TRIGGER_COLUMNS, triggers)],
-                                 [decode(r) for r in _as_dicts(storage.RULES_SURVEY_COLUMNS, surveys)])
+                                 [decode(r) for r in _as_dicts(storage.RULES_SURVEY_COLUMNS, surveys)], time_zone)
         with self._lock:
             if len(self._by_site) >= _MAX_SITES and site_id not in self._by_site:
                 self._by_site.pop(next(iter(self._by_site)))

@@ -20,6 +20,7 @@ from .delivery import deliver_pending
 from .hub import Connection
 from .ingest import ingest
 from .services import Services
+from .storage.visits import touch_visit
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -36,6 +37,7 @@ class WidgetSession:
         self.conn = conn
         self.max_message = max_message
         self.user_hash: str | None = None  # as given with the current user, checked again if the site changes
+        self.visit: str | None = None  # the tab's visit id, from hello (core/visits.py)
 
     def handle(self, raw: str | bytes) -> None:
         try:
@@ -91,6 +93,8 @@ class WidgetSession:
         if not self.services.hub.add(self.conn, current_app.config["WS_MAX_PER_USER"]):
             raise protocol.ProtocolError("too_many_sockets", "This user has too many widgets open; close one.",
                                          "user", msg.ref)
+        if self.visit:
+            touch_visit(self.services.storage, self.conn.site["id"], user, self.visit, self.services.now())  # type: ignore[index]
         self.conn.send(protocol.welcome(user, self.conn.session))
         deliver_pending(self.services, self.conn)
 
@@ -108,6 +112,7 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"Anonymous ids start with '{ANONYMOUS_PREFIX}'.", "user",
                                          msg.ref)
         self._check_user(site, user, msg.get("user_hash"), msg.ref)
+        self.visit = msg.get("visit")
         self.conn.site, self.user_hash = site, msg.get("user_hash")
         self._join(user, msg)
 
@@ -130,6 +135,10 @@ class WidgetSession:
             raise protocol.ProtocolError("bad_message", f"properties: {problem}", "properties", msg.ref)
         event = {"user_id": self.conn.user_id, "name": msg.get("name"), "properties": properties,
                  "event_id": msg.get("event_id")}
+        self.visit = msg.get("visit") or self.visit  # the tab starts a new visit after 30 idle minutes
+        if self.visit:  # activity keeps the visit going
+            touch_visit(self.services.storage, self.conn.site["id"], self.conn.user_id, self.visit,  # type: ignore[index,arg-type]
+                        self.services.now())
         result = ingest(self.services, self.conn.site, [event], source="widget")[0]  # type: ignore[arg-type]
         self.conn.send(protocol.ack(msg.ref, **result))
 

@@ -7,7 +7,7 @@ import pytest
 from ces.core import webhook_signing
 from ces.core.config_plan import Plan, diff_rows
 from ces.core.identity import keys_in_force, user_hash, verify
-from ces.core.time_zones import zone_problem
+from ces.core.time_zones import time_zone_error
 
 
 def test_plan_creates_changes_pauses_and_keeps() -> None:
@@ -30,7 +30,7 @@ def test_plan_creates_changes_pauses_and_keeps() -> None:
 @pytest.mark.parametrize("name,ok", [("Europe/Paris", True), ("UTC", True), ("America/New_York", True),
                                      ("Europe/Pariss", False), ("", False), (3, False), ("../etc/passwd", False)])
 def test_time_zones_are_iana_names(name: object, ok: bool) -> None:
-    assert (zone_problem(name) is None) is ok
+    assert (time_zone_error(name) is None) is ok
 
 
 def test_keys_in_force_during_and_after_a_rotation() -> None:

@@ -29,7 +29,8 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 SURVEY_FIELDS = ("site_id", "slug", "name", "metric", "default_locale", "texts", "followup_max_score", "appearance",
                  "quota", "status")
 TRIGGER_FIELDS = ("site_id", "slug", "name", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
-                  "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status")
+                  "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status",
+                  "occurrences", "cancel_events", "cancel_same_transaction")
 
 
 @bp.before_request
@@ -116,6 +117,8 @@ def trigger_json(row: dict[str, Any]) -> dict[str, Any]:
     out["conditions"] = out["conditions"] or None
     out["variants"] = out["variants"] or []
     out["sample_rate"] = float(out["sample_rate"]) if out["sample_rate"] is not None else 100.0
+    out["occurrences"], out["cancel_events"] = out["occurrences"] or [], out["cancel_events"] or []
+    out["cancel_same_transaction"] = bool(out["cancel_same_transaction"])
     out["created_at"], out["updated_at"] = iso(row.get("created_at")), iso(row.get("updated_at"))
     return out
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from ..core import conditions
+from ..core import conditions, occurrences
 from ..core.fatigue import MAX_SECONDS, validate_policy, validate_quota
 from ..core.limits import check_object
 from ..core.metrics import METRICS
+from ..core.texts import CSAT_PRESETS, all_languages
 
 STATUSES = ("active", "paused")
 PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_.]*$"
@@ -96,6 +97,7 @@ class SurveyTextsSchema(Schema):
     labels = fields.List(fields.String(validate=validate.Length(max=100)), allow_none=True,
                          validate=validate.Length(max=11))
     followup = fields.String(allow_none=True, validate=validate.Length(max=500))
+    thanks = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
 class SurveySchema(_Refuse):
@@ -111,6 +113,21 @@ class SurveySchema(_Refuse):
     appearance = fields.Raw(load_default=dict, validate=_object)
     quota = Checked(validate_quota, load_default=dict)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    # Write-only: sets the texts of the five built-in languages to one of CSAT's wordings (other
+    # locales keep theirs), on a PATCH as on a POST.
+    label_preset = fields.String(load_only=True, validate=validate.OneOf(sorted(CSAT_PRESETS)))
+
+    @validates_schema
+    def _preset_for_csat(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("label_preset") and data.get("metric") != "csat5":
+            raise ValidationError("Label presets are for csat5 surveys.", "label_preset")
+
+    @post_load
+    def _apply_preset(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        preset = data.pop("label_preset", None)
+        if preset:
+            data["texts"] = {**(data.get("texts") or {}), **all_languages("csat5", preset)}
+        return data
 
     @validates_schema
     def _followup_in_scale(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -155,6 +172,31 @@ class TriggerSchema(_Refuse):
                                                                     "'_' and '.', not starting with a digit).")])
     priority = _strict_int(load_default=0, validate=validate.Range(min=-1_000_000, max=1_000_000))
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES))
+    # Occurrence conditions (core/occurrences.py), checked against event_name below.
+    occurrences = fields.Raw(load_default=list, allow_none=True)
+    # Events that call off this trigger's pending delayed prompt for the same user.
+    cancel_events = fields.List(fields.String(validate=validate.Length(min=1, max=128)), load_default=list,
+                                validate=validate.Length(max=20))
+    cancel_same_transaction = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+    @validates_schema
+    def _occurrences_and_cancels(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        found = occurrences.validate(data.get("occurrences"), data.get("event_name"))
+        if found:
+            errors["occurrences"] = found
+        own = data.get("event_name")
+        if own is not None and own in (data.get("cancel_events") or ()):
+            errors["cancel_events"] = [f"A trigger cannot be cancelled by its own event {own!r}."]
+        if data.get("cancel_same_transaction") and not data.get("transaction_key"):
+            errors["cancel_same_transaction"] = ["Needs a transaction_key: the transaction to match."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _defaults(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["occurrences"] = data.get("occurrences") or []
+        return data
 
 
 # --------------------------------------------------------------------------- sites, queries

@@ -127,6 +127,11 @@ class TriggerOutSchema(Schema):
     transaction_key = _nullable(fields.String(required=True))
     priority = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    occurrences = fields.List(fields.Dict(), required=True, metadata={
+        "description": "Occurrence conditions: the Nth time, or at least N times in D days (docs/decisions.md)."})
+    cancel_events = fields.List(fields.String(), required=True, metadata={
+        "description": "Events that call off this trigger's pending delayed prompt for the same user."})
+    cancel_same_transaction = fields.Boolean(required=True)
     created_at = _ISO(required=True)
     updated_at = _ISO(required=True)
 
@@ -150,6 +155,8 @@ class FatiguePolicyDocSchema(Schema):
     count_answered = fields.Boolean()
     count_dismissed = fields.Boolean()
     count_expired = fields.Boolean()
+    max_prompts_per_visit = _nullable(fields.Integer(metadata={"description": "At most this many prompts in one visit."}))
+    min_visit_seconds = _nullable(fields.Integer(metadata={"description": "No prompt in a visit's first S seconds."}))
 
 
 class SiteOutSchema(Schema):

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from .. import audit, reports
 from ..core.report_filters import FilterError, ReportQuery, parse
 from ..offload import off_loop
+from ..core.time_zones import site_time_zone
 from ..storage.reports import Reports
 from .auth import current_admin
 from .body import json_object
@@ -27,9 +28,15 @@ def _survey(survey_id: int) -> dict[str, Any]:
     return survey
 
 
-def _query(allowed: tuple[str, ...]) -> ReportQuery:
+def _site_zone(survey: dict[str, Any]) -> str:
+    """The time zone of the survey's site (UTC by default)."""
+    site = current_app.extensions["ces"].storage.get_site(survey["site_id"])
+    return site_time_zone(site)
+
+
+def _query(allowed: tuple[str, ...], survey: dict[str, Any]) -> ReportQuery:
     try:
-        return parse(request.args.items(multi=True), allowed)
+        return parse(request.args.items(multi=True), allowed, _site_zone(survey))
     except FilterError as err:
         raise ApiError(400, "validation_error", f"Invalid parameter {err.field}: {err.message}",
                        {err.field: [err.message]}) from None
@@ -43,7 +50,7 @@ def _services():  # noqa: ANN202
 def survey_report(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    q = _query(REPORT_PARAMS)
+    q = _query(REPORT_PARAMS, survey)
     services = _services()
     return jsonify(off_loop(reports.build_report, services.storage, survey, q, services.now()))
 
@@ -62,9 +69,9 @@ def _side_args(side: str) -> list[tuple[str, str]]:
     return [(n, v) for n, v in shared if n not in own_names] + own
 
 
-def _side_query(side: str) -> ReportQuery:
+def _side_query(side: str, survey: dict[str, Any]) -> ReportQuery:
     try:
-        return parse(_side_args(side))
+        return parse(_side_args(side), (), _site_zone(survey))
     except FilterError as err:
         # Name the parameter as the caller wrote it: with its side's prefix when it had one.
         prefixed = f"{side}.{err.field}" if f"{side}.{err.field}" in request.args else err.field
@@ -81,7 +88,7 @@ def survey_compare(survey_id: int):
     if not any(k.startswith(("a.", "b.")) for k in request.args):
         raise ApiError(400, "validation_error", "Give at least one 'a.' or 'b.' filter to compare.",
                        {"a": ["No filter for either side."]})
-    qa, qb = _side_query("a"), _side_query("b")
+    qa, qb = _side_query("a", survey), _side_query("b", survey)
     services = _services()
     return jsonify(off_loop(reports.compare_segments, services.storage, survey, qa, qb, services.now()))
 
@@ -90,14 +97,14 @@ def survey_compare(survey_id: int):
 def survey_comments(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    return jsonify(off_loop(reports.comments, _services().storage, survey, _query(LIST_PARAMS)))
+    return jsonify(off_loop(reports.comments, _services().storage, survey, _query(LIST_PARAMS, survey)))
 
 
 @bp.get("/surveys/<int:survey_id>/at-risk")
 def survey_at_risk(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    q = _query(AT_RISK_PARAMS)
+    q = _query(AT_RISK_PARAMS, survey)
     try:
         return jsonify(off_loop(reports.at_risk, _services().storage, survey, q))
     except FilterError as err:
@@ -130,7 +137,7 @@ def follow_up(answer_id: int):
 def survey_export(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    q = _query(("format",))
+    q = _query(("format",), survey)
     storage = _services().storage
     mimetype = "text/csv" if q.format == "csv" else "application/x-ndjson"
     filename = f"survey-{survey_id}-answers.{q.format}"

@@ -6,7 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from ..core import origins
-from ..core.time_zones import DEFAULT as DEFAULT_ZONE, zone_problem
+from ..core.time_zones import UTC_NAME as DEFAULT_ZONE, time_zone_error
 from .admin_schemas import _Refuse
 
 MAX_GRACE_SECONDS = 30 * 86400
@@ -19,7 +19,7 @@ def _origins(value: Any) -> None:
 
 
 def _zone(value: Any) -> None:
-    problem = zone_problem(value)
+    problem = time_zone_error(value)
     if problem:
         raise ValidationError(problem)
 

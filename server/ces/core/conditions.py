@@ -28,7 +28,14 @@ The semantics, decided once here:
   whatever their JSON spelling (50 == 50.0). A numeric operator on a non-number
   is simply false; evaluation never raises because of what a client sent.
 - `contains` is a case-sensitive substring test on a string (the value must be a
-  string) and a membership test on a list (by the same equality as `eq`).
+  string) and a membership test on a list (by the same equality as `eq`);
+  `not_contains` is its negation on a present field.
+- `starts_with`, `ends_with`, `glob` and `regex` test strings only (false on
+  anything else), case-sensitively. `glob` matches the whole string, `*` any run
+  of characters (`/` included), `?` one character. `regex` is RE2 syntax, searched
+  anywhere in the string (anchor it with ^ and $): RE2 runs in time linear in the
+  string, so no pattern can backtrack catastrophically; patterns are at most
+  MAX_PATTERN characters and must compile within RE2's memory limit.
 
 validate() speaks marshmallow's error shape so the API layer can return it under
 `fields` unchanged: `{"all": {"0": {"op": ["Unknown operator 'foo'."]}}}`.
@@ -38,11 +45,16 @@ from __future__ import annotations
 import json
 import math
 import operator
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 OPS: frozenset[str] = frozenset({
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "exists", "not_exists",
+    "not_contains", "starts_with", "ends_with", "glob", "regex",
 })
+STRING_OPS: frozenset[str] = frozenset({"starts_with", "ends_with", "glob", "regex"})
+PATTERN_OPS: frozenset[str] = frozenset({"glob", "regex"})
+MAX_PATTERN = 200
 NUMERIC_OPS: frozenset[str] = frozenset({"gt", "gte", "lt", "lte"})
 LIST_OPS: frozenset[str] = frozenset({"in", "not_in"})
 NO_VALUE_OPS: frozenset[str] = frozenset({"exists", "not_exists"})
@@ -153,6 +165,12 @@ def _value_error(op: str, node: Mapping[str, Any]) -> str | None:
         if not isinstance(value, list) or not value or not all(_is_scalar(v) for v in value):
             return f"Operator '{op}' needs a non-empty list of strings, numbers or booleans."
         return None
+    if op in STRING_OPS:
+        if not isinstance(value, str):
+            return f"Operator '{op}' needs a string."
+        if op in PATTERN_OPS:
+            return pattern_error(op, value)
+        return None
     # eq, ne, contains: one scalar. null is not allowed: null means "missing" here,
     # and exists / not_exists already say that.
     if not _is_scalar(value):
@@ -260,7 +278,63 @@ def _eval_leaf(node: Mapping[str, Any], actual: Any) -> bool:
         return _in(actual, value)
     if op == "not_in":
         return not _in(actual, value)
+    if op == "not_contains":
+        return not _contains(actual, value)
+    if op in STRING_OPS:
+        if not isinstance(actual, str) or not isinstance(value, str):
+            return False  # a stored tree always has a string here (validated); never raise anyway
+        if op == "starts_with":
+            return actual.startswith(value)
+        if op == "ends_with":
+            return actual.endswith(value)
+        try:
+            return compiled_pattern(op, value).search(actual) is not None
+        except ValueError:
+            return False
     return _contains(actual, value)  # "contains"
+
+
+# --------------------------------------------------------------------------- patterns
+
+def _re2_options() -> Any:
+    import re2  # linear-time regular expressions (google-re2)
+    options = re2.Options()
+    options.max_mem = 1 << 20   # a pattern needing more than 1 MiB of automaton is refused
+    options.log_errors = False
+    return options
+
+
+def glob_to_regex(pattern: str) -> str:
+    """A glob as an anchored RE2 pattern: `*` any run of characters, `?` one, the rest literal."""
+    import re2
+    out = []
+    for ch in pattern:
+        out.append(".*" if ch == "*" else "." if ch == "?" else re2.escape(ch))
+    return "^(?s:" + "".join(out) + ")$"
+
+
+@lru_cache(maxsize=1024)
+def compiled_pattern(op: str, pattern: str) -> Any:
+    """The compiled RE2 object for a (validated) glob or regex; ValueError when it does not compile."""
+    import re2
+    try:
+        return re2.compile(glob_to_regex(pattern) if op == "glob" else pattern, _re2_options())
+    except re2.error as exc:
+        raise ValueError(str(exc)) from None
+
+
+def pattern_error(op: str, pattern: str) -> str | None:
+    """Why a glob / regex pattern is refused (too long, does not compile), or None."""
+    if not pattern:
+        return f"Operator '{op}' needs a non-empty pattern."
+    if len(pattern) > MAX_PATTERN:
+        return f"Pattern longer than maximum length {MAX_PATTERN}."
+    try:
+        compiled_pattern(op, pattern)
+    except ValueError as exc:
+        detail = str(exc).strip("b'\"")
+        return f"Pattern does not compile: {detail}." if op == "regex" else f"Glob does not compile: {detail}."
+    return None
 
 
 def compile_leaf(node: Mapping[str, Any]) -> Callable[[Any], bool]:
@@ -402,6 +476,14 @@ def _why_leaf(node: Mapping[str, Any], actual: Any) -> str:
         return f"{field} = {a} is not in {v}"
     if op == "not_in":
         return f"{field} = {a} is in {v}"
+    if op == "not_contains":
+        return f"{field} = {a} contains {v}"
+    if op in STRING_OPS:
+        if not isinstance(actual, str):
+            return f"{field} = {a} is not a string"
+        verb = {"starts_with": "does not start with", "ends_with": "does not end with",
+                "glob": "does not match the glob", "regex": "does not match the pattern"}[op]
+        return f"{field} = {a} {verb} {v}"
     return f"{field} = {a} does not contain {v}"
 
 

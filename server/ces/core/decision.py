@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, NamedTuple, Protocol, Sequence
 
 from . import conditions as cond
+from . import occurrences as occ
 from .durations import human
 from .fatigue import FatiguePolicy, SurveyCounts, SurveyQuota, UserHistory, check, check_quota
 from .sampling import check_weights, pick_variant, sampled_in
+from .time_zones import span_start
+from .visits import Visit, check_visit
 
 DAY = 86_400
 DEFAULT_TTL = 7 * DAY
@@ -30,6 +33,7 @@ STAGE: dict[str, int] = {
     "source_not_allowed": 1, "stale_event": 2, "conditions_false": 3, "sampled_out": 4,
     "survey_paused": 5, "transaction_seen": 6,
     "prompt_open": 7, "user_cap": 7, "recontact_wait": 7, "type_wait": 7, "survey_wait": 7,
+    "occurrences_false": 3, "visit_cap": 7, "visit_start": 7,
     "quota_reached": 8,
 }
 
@@ -72,6 +76,9 @@ class Trigger:
     transaction_key: str | None = None
     priority: int = 0
     uses_traits: bool = False
+    occurrences: tuple[occ.Occurrence, ...] = ()
+    cancel_events: tuple[str, ...] = ()          # events that call off this trigger's pending delayed prompt
+    cancel_same_transaction: bool = False        # ... only for the same transaction key value
     variant_labels: Mapping[int, str] = field(default_factory=dict, compare=False)
     check: Callable[[Any, Any], bool] | None = field(default=None, compare=False, repr=False)
 
@@ -93,6 +100,9 @@ class Trigger:
             ttl_seconds=row.get("ttl_seconds") or DEFAULT_TTL,
             transaction_key=row.get("transaction_key") or None, priority=row.get("priority") or 0,
             uses_traits="traits." in json.dumps(conditions) if conditions else False,
+            occurrences=occ.parse(row.get("occurrences"), row["event_name"]),
+            cancel_events=tuple(row.get("cancel_events") or ()),
+            cancel_same_transaction=bool(row.get("cancel_same_transaction")),
             variant_labels={int(v["survey_id"]): str(v.get("label") or v["survey_id"])
                             for v in (row.get("variants") or ())},
         )
@@ -128,6 +138,9 @@ class Facts(Protocol):
     def history(self) -> UserHistory: ...
     def counts(self, survey_id: int) -> SurveyCounts: ...
     def transaction_prompt(self, transaction: str) -> str | None: ...
+    # Asked only by triggers with occurrence conditions / policies with visit layers:
+    def occurrences(self, event_name: str, since: float | None) -> int: ...   # stored, before this event
+    def visit(self) -> Visit | None: ...
 
 
 @dataclass
@@ -137,6 +150,14 @@ class StaticFacts:
     user_history: UserHistory = field(default_factory=UserHistory)
     survey_counts: Mapping[int, SurveyCounts] = field(default_factory=dict)
     transactions: Mapping[str, str] = field(default_factory=dict)
+    event_counts: Mapping[str, int] = field(default_factory=dict)   # event name -> times sent before
+    current_visit: Visit | None = None
+
+    def occurrences(self, event_name: str, since: float | None) -> int:
+        return self.event_counts.get(event_name, 0)
+
+    def visit(self) -> Visit | None:
+        return self.current_visit
 
     def traits(self) -> Mapping[str, Any]:
         return self.user_traits
@@ -238,17 +259,18 @@ def order(triggers: Sequence[Trigger]) -> list[Trigger]:
 
 def decide(event: Event, triggers: Sequence[Trigger], surveys: Mapping[int, Survey],
            policy: FatiguePolicy, site_key: str, facts: Facts, now: float,
-           ordered: bool = False) -> Decision:
+           ordered: bool = False, time_zone: str | None = None) -> Decision:
     """The decision on one event. `triggers` are the site's active triggers for `event.name`.
 
-    `ordered=True` says they already are in arbitration order (see `order()`).
+    `ordered=True` says they already are in arbitration order (see `order()`). `time_zone` is the
+    site's (None = UTC): whole-day waits, windows and quota days are counted there.
     """
     if not triggers:
         return Decision("skip", "no_trigger", f"no active trigger for event '{event.name}'")
     best: _Skipped | None = None
     best_stage = 0
     for trigger in (triggers if ordered else order(triggers)):
-        outcome = _try(event, trigger, surveys, policy, site_key, facts, now)
+        outcome = _try(event, trigger, surveys, policy, site_key, facts, now, time_zone)
         if type(outcome) is Decision:
             return outcome
         stage = STAGE[outcome[0]]  # type: ignore[index]
@@ -264,7 +286,7 @@ _Skipped = tuple
 
 
 def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: FatiguePolicy,
-         site_key: str, facts: Facts, now: float) -> Decision | _Skipped:
+         site_key: str, facts: Facts, now: float, time_zone: str | None = None) -> Decision | _Skipped:
     if event.source != "backend" and t.source != "any":
         return ("source_not_allowed", t, t.survey_id,
                 lambda: f"trigger {t.id} accepts backend events only; this event came from the {event.source}")
@@ -277,6 +299,11 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
         if not t.check(event.properties, traits):
             return ("conditions_false", t, t.survey_id,
                     lambda: f"trigger {t.id}: {cond.explain(t.conditions, event.properties, traits)}")
+    for o in t.occurrences:
+        since = None if o.within_days is None else span_start(now, o.within_days * DAY, time_zone)
+        count = facts.occurrences(o.event, since) + (event.name == o.event)
+        if not o.holds(count):
+            return ("occurrences_false", t, t.survey_id, f"trigger {t.id}: {o.describe(count)}")
     if t.sample_rate < 100 and not sampled_in(t.sample_rate, site_key, t.id, event.user_id):
         return ("sampled_out", t, t.survey_id,
                 lambda: f"trigger {t.id} samples {t.sample_rate:g}% of users; this user is not in the sample")
@@ -293,9 +320,11 @@ def _try(event: Event, t: Trigger, surveys: Mapping[int, Survey], policy: Fatigu
             if prompt_id is not None:
                 return ("transaction_seen", t, survey_id,
                         lambda: f"{t.transaction_key} {json.dumps(value)} already has prompt {prompt_id}")
-    blocked = check(policy, facts.history(), survey_id, survey.metric, now)
+    blocked = check(policy, facts.history(), survey_id, survey.metric, now, time_zone)
+    if blocked is None and (policy.max_prompts_per_visit is not None or policy.min_visit_seconds is not None):
+        blocked = check_visit(policy, facts.history(), facts.visit(), now)
     if blocked is None and survey.quota is not None:
-        blocked = check_quota(survey.quota, facts.counts(survey_id))
+        blocked = check_quota(survey.quota, facts.counts(survey_id), time_zone)
     if blocked is not None:
         return (blocked.reason, t, survey_id, blocked.detail)
     return Decision("prompt", "prompted", f"trigger {t.id} asks survey {survey_id}", t.id, survey_id, transaction,

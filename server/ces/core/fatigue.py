@@ -15,7 +15,10 @@ Layers (each one off when its setting is None):
     type_wait           since the last contact of the same metric type (ces7 and
                         ces5 are one type "ces"; nps, csat, ves are one each)
     survey_wait         since the last contact for the same survey
-    SurveyQuota         per survey: answers / prompts per UTC day and in total
+    max_prompts_per_visit  at most N prompts in one visit (core/visits.py)
+    min_visit_seconds   no prompt in the first S seconds of a visit (core/visits.py)
+    SurveyQuota         per survey: answers / prompts per day (the site's time zone)
+                        and in total
 
 Precedence, when several apply, the first in this list is reported:
 
@@ -39,6 +42,10 @@ What counts as a contact, and at what time (contact_time):
   was never shown, it counts only if count_expired, at created_at (when we
   tried to reach the user; the expiry itself is nothing the user noticed).
 
+Time zone: a wait or window of whole days counts calendar days in the site's time zone
+(`time_zones.span_start`): across a daylight-saving change "30 days" is 30 days on the wall
+clock, an hour more or less than 30 x 86,400 s. Other durations are plain seconds.
+
 Boundaries: a wait of W seconds is over at exactly W seconds after the contact
 (blocked while now - t < W). A rolling window of W seconds holds contacts with
 now - t < W. Contacts stamped in the future (clock skew) count as just now.
@@ -48,6 +55,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Mapping, NamedTuple, Sequence
+
+from .time_zones import span_start
 
 DAY = 86_400
 
@@ -69,6 +78,8 @@ CLOSED_STATUSES: frozenset[str] = frozenset({"answered", "dismissed", "expired"}
 # and one on a 5-point scale must not both ask the same user in the same week.
 METRIC_TYPES: dict[str, str] = {
     "ces7": "ces", "ces5": "ces", "nps": "nps", "csat5": "csat", "ves7": "ves",
+    # The numeric ease ratings measure effort too: one CES program, whatever its scale.
+    "ease0_10": "ces", "ease1_10": "ces",
 }
 
 # Upper bounds keep stored values sane (and inside a 64-bit integer column).
@@ -103,6 +114,9 @@ class FatiguePolicy:
     count_answered: bool = True
     count_dismissed: bool = True
     count_expired: bool = False
+    # Visits (core/visits.py): at most N prompts per visit; none in its first S seconds.
+    max_prompts_per_visit: int | None = None
+    min_visit_seconds: int | None = None
 
     def __post_init__(self) -> None:
         errors = validate_policy(self.as_dict())
@@ -126,7 +140,7 @@ class FatiguePolicy:
 
 @dataclass(frozen=True)
 class SurveyQuota:
-    """Per-survey caps; None = unlimited. "day" is the UTC calendar day."""
+    """Per-survey caps; None = unlimited. "day" is the calendar day in the site's time zone."""
     max_answers_per_day: int | None = None
     max_prompts_per_day: int | None = None
     max_answers_total: int | None = None
@@ -171,7 +185,7 @@ class UserHistory:
 
 @dataclass(frozen=True)
 class SurveyCounts:
-    """The survey's prompts and answers, today (UTC) and in total."""
+    """The survey's prompts and answers, today (the site's time zone) and in total."""
     prompts_today: int = 0
     answers_today: int = 0
     prompts_total: int = 0
@@ -199,11 +213,13 @@ def contact_time(policy: FatiguePolicy, prompt: PastPrompt) -> float | None:
 
 
 def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metric: str,
-          now: float) -> Skip | None:
-    """Why this user must not be asked `survey_id` now, or None if they may be."""
+          now: float, time_zone: str | None = None) -> Skip | None:
+    """Why this user must not be asked `survey_id` now, or None if they may be.
+
+    `time_zone` (IANA name, None = UTC) is where whole-day waits and windows are counted."""
     prompts = history.prompts
     if not prompts:  # only a cap of 0 blocks a user never asked
-        return _check_cap(policy, (), now) if policy.max_prompts == 0 else None
+        return _check_cap(policy, (), now, time_zone) if policy.max_prompts == 0 else None
     if policy.one_open:
         skip = _check_open(prompts)
         if skip:
@@ -216,9 +232,10 @@ def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metr
     if len(contacts) > 1:
         contacts.sort(key=_first_item, reverse=True)  # latest first; stable, as sorted() was
 
-    skip = _check_cap(policy, contacts, now)
+    skip = _check_cap(policy, contacts, now, time_zone)
     if skip:
         return skip
+    utc = time_zone is None or time_zone == "UTC"  # the common case, without a call per layer
     kind = metric_type(metric)
     # (reason, wait, which past prompts count); the sentence is only written for a skip.
     layers = ((RECONTACT_WAIT, policy.recontact_wait, None), (TYPE_WAIT, policy.type_wait, kind),
@@ -226,10 +243,11 @@ def check(policy: FatiguePolicy, history: UserHistory, survey_id: SurveyId, metr
     for reason, wait, scope in layers:
         if wait is None:
             continue
+        since = now - wait if utc else span_start(now, wait, time_zone)
         for t, p in contacts:
             if reason == RECONTACT_WAIT or (p.survey_id == scope if reason == SURVEY_WAIT
                                             else metric_type(p.metric) == scope):
-                if now - t < wait:
+                if t > since:
                     return Skip(reason, f"{_subject(reason, scope)} {_contact_verb(p)} {_ago(now - t)}, "
                                         f"wait is {_span(wait)}")
                 break  # only the latest matching contact counts
@@ -246,18 +264,19 @@ def _subject(reason: str, scope: Any) -> str:
     return f"last {scope} prompt" if reason == TYPE_WAIT else f"survey {scope} last"
 
 
-def check_quota(quota: SurveyQuota, counts: SurveyCounts) -> Skip | None:
+def check_quota(quota: SurveyQuota, counts: SurveyCounts, time_zone: str | None = None) -> Skip | None:
     """Why the survey asks nobody right now, or None.
 
     Totals first: they never roll over, so they are the more lasting reason.
     Answer quotas stop new prompts once reached; prompts already out may still be
     answered, so an answer quota can be exceeded by the prompts in flight.
     """
+    zone = time_zone or "UTC"
     checks = (
         (quota.max_answers_total, counts.answers_total, "answers in total"),
         (quota.max_prompts_total, counts.prompts_total, "prompts in total"),
-        (quota.max_answers_per_day, counts.answers_today, "answers today (UTC)"),
-        (quota.max_prompts_per_day, counts.prompts_today, "prompts today (UTC)"),
+        (quota.max_answers_per_day, counts.answers_today, f"answers today ({zone})"),
+        (quota.max_prompts_per_day, counts.prompts_today, f"prompts today ({zone})"),
     )
     for limit, count, what in checks:
         if limit is not None and count >= limit:
@@ -293,11 +312,12 @@ def _check_open(prompts: Sequence[PastPrompt]) -> Skip | None:
 
 
 def _check_cap(policy: FatiguePolicy, contacts: Sequence[tuple[float, PastPrompt]],
-               now: float) -> Skip | None:
+               now: float, time_zone: str | None = None) -> Skip | None:
     if policy.max_prompts is None or policy.max_prompts_window is None:
         return None
     window = policy.max_prompts_window
-    n = sum(1 for t, _ in contacts if now - t < window)
+    since = now - window if time_zone is None or time_zone == "UTC" else span_start(now, window, time_zone)
+    n = sum(1 for t, _ in contacts if t > since)
     if n >= policy.max_prompts:
         return Skip(USER_CAP, f"{n} prompts in the last {_span(window)}, cap is {policy.max_prompts}")
     return None
@@ -342,8 +362,8 @@ def _span(seconds: int) -> str:
 
 # --------------------------------------------------------------------------- JSON
 
-_POLICY_DURATIONS = ("recontact_wait", "type_wait", "survey_wait", "max_prompts_window")
-_POLICY_COUNTS = ("max_prompts",)
+_POLICY_DURATIONS = ("recontact_wait", "type_wait", "survey_wait", "max_prompts_window", "min_visit_seconds")
+_POLICY_COUNTS = ("max_prompts", "max_prompts_per_visit")
 _POLICY_FLAGS = ("one_open", "count_answered", "count_dismissed", "count_expired")
 _QUOTA_COUNTS = ("max_answers_per_day", "max_prompts_per_day", "max_answers_total", "max_prompts_total")
 

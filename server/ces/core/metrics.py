@@ -17,10 +17,12 @@ class Metric:
     # Answers counted as positive and negative for the headline score.
     positive: frozenset[int]
     negative: frozenset[int]
-    # "share": headline = % positive; "net": headline = % positive - % negative.
+    # "share": headline = % positive; "net": headline = % positive - % negative;
+    # "mean": headline = the mean answer (numeric ease ratings), with its t-interval.
     headline_kind: str
     headline_name: str
-    # The default wording (English); surveys carry their own texts per locale.
+    # The default wording (English); the five built-in languages are in texts.py, and surveys
+    # carry their own texts per locale.
     question: str
     low_label: str
     high_label: str
@@ -74,6 +76,23 @@ METRICS: dict[str, Metric] = {
             headline_kind="share", headline_name="ves",
             question="After this interaction I am more confident in my purchase.",
             low_label="Strongly disagree", high_label="Strongly agree",
+        ),
+        # The articles' numeric ease ratings ("how easy was it to buy, from 0 to 10", "on a scale
+        # of 1 to 10"), scored by their mean. Positive / negative are the points above / below the
+        # middle of the scale: they only give the at-risk list and the drivers a default threshold.
+        Metric(
+            key="ease0_10", min=0, max=10,
+            positive=frozenset(range(6, 11)), negative=frozenset(range(0, 5)),
+            headline_kind="mean", headline_name="mean_ease",
+            question="On a scale from 0 to 10, how easy was it to get what you needed?",
+            low_label="Very difficult", high_label="Very easy",
+        ),
+        Metric(
+            key="ease1_10", min=1, max=10,
+            positive=frozenset(range(6, 11)), negative=frozenset(range(1, 6)),
+            headline_kind="mean", headline_name="mean_ease",
+            question="On a scale from 1 to 10, how easy was it to get what you needed?",
+            low_label="Very difficult", high_label="Very easy",
         ),
     )
 }

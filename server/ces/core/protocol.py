@@ -6,17 +6,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .texts import ui_strings
+
 MAX_COMMENT = 2000
 MAX_ID = 64
 
 # type -> field -> (python type, required, max length for strings)
 _FIELDS: dict[str, dict[str, tuple[type, bool, int | None]]] = {
     "hello": {"site": (str, True, 128), "user": (str, False, 256), "user_hash": (str, False, 128),
-              "anonymous": (bool, False, None), "locale": (str, False, 35), "traits": (dict, False, None)},
+              "anonymous": (bool, False, None), "locale": (str, False, 35), "traits": (dict, False, None),
+              "visit": (str, False, 64)},
     "identify": {"user": (str, True, 256), "user_hash": (str, False, 128), "traits": (dict, False, None),
                  "locale": (str, False, 35)},
     "reset": {"user": (str, True, 256)},
-    "event": {"name": (str, True, 128), "properties": (dict, False, None), "event_id": (str, False, 128)},
+    "event": {"name": (str, True, 128), "properties": (dict, False, None), "event_id": (str, False, 128),
+              "visit": (str, False, 64)},
     "shown": {"prompt": (str, True, 64)},
     "dismiss": {"prompt": (str, True, 64)},
     "answer": {"prompt": (str, True, 64), "score": (int, True, None), "comment": (str, False, MAX_COMMENT)},
@@ -91,7 +95,8 @@ def welcome(user: str, session: str) -> dict[str, Any]:
 
 
 def prompt(prompt_id: str, survey: Mapping[str, Any], texts: Mapping[str, Any], locale: str,
-           metric_min: int, metric_max: int, expires_at: float) -> dict[str, Any]:
+           metric_min: int, metric_max: int, expires_at: float, ui: list[str] | None = None) -> dict[str, Any]:
+    """`ui`: the widget's strings [close, send, skip, thanks] (texts.ui_strings), in the user's language."""
     followup = None
     if texts.get("followup"):
         followup = {"question": texts["followup"], "max_score": survey.get("followup_max_score")}
@@ -104,6 +109,7 @@ def prompt(prompt_id: str, survey: Mapping[str, Any], texts: Mapping[str, Any], 
                 "id": survey["id"], "metric": survey["metric"], "min": metric_min, "max": metric_max,
                 "question": texts["question"], "low_label": texts["low_label"],
                 "high_label": texts["high_label"], "labels": texts["labels"], "followup": followup,
+                "ui": ui if ui is not None else ui_strings(locale, texts.get("thanks")),
                 "locale": locale, "appearance": survey.get("appearance") or {},
             },
         },

@@ -5,14 +5,18 @@ field and the CLI prints it.
 
 Parameters (all optional):
 
-* `from`, `to`: ISO 8601 date (`2026-03-01`, a whole UTC day) or date-time (naive means UTC).
+* `tz`: the IANA time zone of this request (`Europe/Paris`), overriding the site's (default UTC).
+  Days, weeks and months, dates in `from`/`to` and the dates the lists and exports print are
+  in that zone.
+* `from`, `to`: ISO 8601 date (`2026-03-01`, a whole day in the zone) or date-time (naive
+  means the zone's wall clock; with an offset or `Z`, that instant).
   `from` is inclusive; a date-time `to` is exclusive, a date `to` includes that whole day.
 * `trigger`: trigger id, or several separated by commas. `variant`, `locale`: exact strings.
 * `properties.<key>[<op>]=<value>` on the triggering event's properties, `<key>` a dotted path
   (depth ≤ 3). `<op>` is `eq` (the default, also written without brackets), `ne`, `gt`, `gte`,
   `lt`, `lte`, `in` (comma-separated values) or `exists` (`true`/`false`). Numeric-looking
   values also match numbers; `true`/`false` also match booleans.
-* `interval`: `day`, `week` (default, ISO weeks from Monday, UTC) or `month`.
+* `interval`: `day`, `week` (default, ISO weeks from Monday, in the zone) or `month`.
 * `driver`: the property to break scores down by; `buckets`: comma-separated ascending lower
   bounds for a numeric driver (default: see core/drivers.py).
 * `q`, `page`, `page_size` (≤ 200) for comments and at-risk lists; `high_effort_max`,
@@ -28,6 +32,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from . import drivers
+from .time_zones import UTC_NAME, date_start, is_utc, iso_local, time_zone_error, zone
 
 DAY = 86400
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "exists")
@@ -37,7 +42,7 @@ MAX_PAGE_SIZE = 200
 MAX_IN_VALUES = 100
 _PATH = re.compile(r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,2}$")
 _PROP = re.compile(r"^properties\.([^\[\]]+?)(?:\[([^\[\]]*)\])?$")
-COMMON = frozenset({"from", "to", "trigger", "variant", "locale"})
+COMMON = frozenset({"from", "to", "trigger", "variant", "locale", "tz"})
 
 
 class FilterError(ValueError):
@@ -75,15 +80,20 @@ class ReportQuery:
     followed_up: str = "false"
     format: str = "csv"
     extras: dict[str, Any] = field(default_factory=dict)
+    tz: str = UTC_NAME
 
     @property
     def whole_days(self) -> bool:
-        """True when the range falls on UTC midnights (rollups can answer it)."""
-        return all(t is None or t % DAY == 0 for t in (self.start, self.end))
+        """True when the days are UTC days and the range falls on UTC midnights (the rollups,
+        kept by UTC day, can answer it)."""
+        return is_utc(self.tz) and all(t is None or t % DAY == 0 for t in (self.start, self.end))
 
     def describe(self) -> dict[str, Any]:
-        iso = lambda t: None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat()  # noqa: E731
-        return {"from": iso(self.start), "to": iso(self.end), "trigger": list(self.triggers) or None,
+        if is_utc(self.tz):
+            iso = lambda t: None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat()  # noqa: E731
+        else:
+            iso = lambda t: iso_local(t, self.tz)  # noqa: E731
+        return {"from": iso(self.start), "to": iso(self.end), "tz": self.tz, "trigger": list(self.triggers) or None,
                 "variant": self.variant, "locale": self.locale,
                 "properties": [{"key": p.path, "op": p.op, "value": list(_originals(p))} for p in self.properties]}
 
@@ -92,17 +102,17 @@ def _originals(p: PropertyFilter) -> list[Any]:
     return [v for v in p.values if isinstance(v, str)]
 
 
-def _parse_time(name: str, raw: str, end: bool) -> float:
+def _parse_time(name: str, raw: str, end: bool, tz: str = UTC_NAME) -> float:
     raw = raw.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             d = date.fromisoformat(raw) + (timedelta(days=1) if end else timedelta())
-            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
+            return date_start(d, tz)  # local midnight: 23 or 25 hours from the previous on a change day
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FilterError(name, "expected an ISO 8601 date (2026-03-01) or date-time") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=zone(tz))
     return dt.timestamp()
 
 
@@ -141,10 +151,21 @@ def _int(name: str, raw: str, low: int, high: int | None = None) -> int:
     return value
 
 
-def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> ReportQuery:
-    """Parse query parameters; `allowed` names the endpoint's own parameters beyond the filters."""
+def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = (), time_zone: str = UTC_NAME) -> ReportQuery:
+    """Parse query parameters; `allowed` names the endpoint's own parameters beyond the filters.
+    `time_zone` is the site's; a `tz` parameter overrides it."""
+    args = list(args)
     allowed_set = COMMON | frozenset(allowed)
-    values: dict[str, Any] = {}
+    tz = time_zone or UTC_NAME
+    given = [raw for name, raw in args if name == "tz"]
+    if len(given) > 1:
+        raise FilterError("tz", "given more than once")
+    if given:
+        problem = time_zone_error(given[0])
+        if problem:
+            raise FilterError("tz", problem)
+        tz = given[0]
+    values: dict[str, Any] = {"tz": tz}
     props: list[PropertyFilter] = []
     seen: set[str] = set()
     for name, raw in args:
@@ -156,8 +177,10 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> Repor
         if name in seen:
             raise FilterError(name, "given more than once")
         seen.add(name)
+        if name == "tz":
+            continue  # read above: `from` and `to` are in it
         if name in ("from", "to"):
-            values["start" if name == "from" else "end"] = _parse_time(name, raw, end=name == "to")
+            values["start" if name == "from" else "end"] = _parse_time(name, raw, end=name == "to", tz=tz)
         elif name == "trigger":
             try:
                 values["triggers"] = tuple(int(x) for x in raw.split(","))

@@ -13,6 +13,9 @@ Headlines (percentages), using each metric's positive/negative sets
 * "share" metrics (CES 2.0, CSAT, VES): 100 * #positive / n, in [0, 100].
 * "net" metrics (5-point net effort, NPS): 100 * (#positive - #negative) / n,
   in [-100, 100].
+* "mean" metrics (the numeric ease ratings 0-10 and 1-10): the mean answer, sum of
+  the answers / n, on the scale itself (not a percentage); its interval is the
+  mean's t-interval below.
 
 Confidence intervals, all at 95 %:
 
@@ -45,6 +48,13 @@ intervals (taken before clipping), so it reduces to d +- z * sqrt(var_a +
 var_b), the sum of both variances; the degenerate fallback above keeps it
 from claiming significance on a handful of identical answers. The difference
 is significant when its interval excludes 0.
+
+Mean metrics compare by Welch's t-interval for a difference of two means:
+d = mean_b - mean_a, se = sqrt(s_a^2/n_a + s_b^2/n_b), with the Welch-Satterthwaite
+degrees of freedom; the whole possible range (not significant) when either side has
+a single answer. The headline interval of a single answer is the whole scale. When both
+variances are 0 (every answer identical on both sides) t is undefined and the
+interval is the whole possible range, never "significant" on identical answers.
 """
 from __future__ import annotations
 
@@ -161,6 +171,8 @@ def compare(a: Score, b: Score) -> Difference:
     m = _metric(a.metric)
     if a.n == 0 or b.n == 0:
         return Difference(m.headline_name, a.headline, b.headline, None, None, False, a.n, b.n)
+    if m.headline_kind == "mean":
+        return _compare_means(m, a, b)
     pa, la, ua = _headline_estimate(m, a.distribution)
     pb, lb, ub = _headline_estimate(m, b.distribution)
     d = pb - pa
@@ -236,7 +248,11 @@ def _score_counts(m: Metric, counts: dict[int, int]) -> Score:
     n = sum(counts.values())
     mean, mean_ci = _mean_and_ci(m, counts, n)
     headline = headline_ci = None
-    if n:
+    if m.headline_kind == "mean":
+        headline, headline_ci = mean, mean_ci
+        if n == 1:  # one answer says nothing about the spread: the mean may be anywhere on the scale
+            headline_ci = Interval(float(m.min), float(m.max))
+    elif n:
         _, low, high = _headline_estimate(m, counts)
         headline = _percent_headline(m, counts, n)
         headline_ci = Interval(100 * max(low, -1.0), 100 * min(high, 1.0))
@@ -307,6 +323,28 @@ def _mean_and_ci(m: Metric, counts: Mapping[int, int], n: int) -> tuple[float | 
     var = (n * sum_sq - total * total) / (n * (n - 1))
     half = t_quantile((1 + CONFIDENCE) / 2, n - 1) * math.sqrt(var / n)
     return mean, Interval(max(float(m.min), mean - half), min(float(m.max), mean + half))
+
+
+def _variance(counts: Mapping[int, int], n: int) -> float:
+    total = sum(k * c for k, c in counts.items())
+    sum_sq = sum(k * k * c for k, c in counts.items())
+    return (n * sum_sq - total * total) / (n * (n - 1))
+
+
+def _compare_means(m: Metric, a: Score, b: Score) -> Difference:
+    """b's mean minus a's, with Welch's 95 % t-interval (see the module docstring)."""
+    d = b.mean - a.mean  # type: ignore[operator]
+    span = float(m.max - m.min)
+    ci = Interval(-span, span)  # a side with one answer: the difference may be anything
+    if a.n >= 2 and b.n >= 2:
+        va, vb = _variance(a.distribution, a.n) / a.n, _variance(b.distribution, b.n) / b.n
+        se = math.sqrt(va + vb)
+        if se > 0:  # no spread on either side: t is undefined, keep "anything" rather than certainty
+            df = (va + vb) ** 2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
+            half = t_quantile((1 + CONFIDENCE) / 2, df) * se
+            ci = Interval(max(d - half, -span), min(d + half, span))
+    return Difference(headline_name=m.headline_name, a=a.mean, b=b.mean, difference=d, ci=ci,
+                      significant=ci.excludes_zero(), n_a=a.n, n_b=b.n)
 
 
 def _betainc(a: float, b: float, x: float) -> float:

@@ -24,7 +24,8 @@ from ..core.compact_json import compact_json
 from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
 from .migrations import OPEN_PROMPT, migrations
 
-JSON_COLUMNS = {"settings", "allowed_origins", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits"}
+JSON_COLUMNS = {"settings", "allowed_origins", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits",
+                "occurrences", "cancel_events"}
 OPEN_STATUSES = ("issued", "delivered", "shown")
 
 
@@ -365,19 +366,20 @@ class Storage:
     # connection), on the raw sqlite3 connection: they are the hot path of every event.
 
     RULES_TRIGGER_COLUMNS = ("id", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
-                             "delay_seconds", "ttl_seconds", "transaction_key", "priority")
+                             "delay_seconds", "ttl_seconds", "transaction_key", "priority",
+                             "occurrences", "cancel_events", "cancel_same_transaction")
     RULES_SURVEY_COLUMNS = ("id", "metric", "status", "quota")
 
-    def rules_rows(self, site_id: int) -> tuple[str | None, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """The site's raw rule rows: (settings JSON, active triggers, surveys), columns as in
-        RULES_*_COLUMNS, ordered by id. Undecoded: the engine's cache compares them as they are."""
+    def rules_rows(self, site_id: int) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The site's raw rule rows: ((settings JSON, time zone), active triggers, surveys), columns
+        as in RULES_*_COLUMNS, ordered by id. Undecoded: the engine's cache compares them as they are."""
         conn = self.db.conn
-        row = conn.execute("select settings from sites where id = ?", (site_id,)).fetchone()
+        row = conn.execute("select settings, time_zone from sites where id = ?", (site_id,)).fetchone()
         triggers = conn.execute(f"select {', '.join(self.RULES_TRIGGER_COLUMNS)} from triggers "
                                 "where site_id = ? and status = 'active' order by id", (site_id,)).fetchall()
         surveys = conn.execute(f"select {', '.join(self.RULES_SURVEY_COLUMNS)} from surveys where site_id = ? "
                                "order by id", (site_id,)).fetchall()
-        return (row[0] if row else None), triggers, surveys
+        return (tuple(row) if row else None), triggers, surveys
 
     def rules_seen_events(self, site_id: int, event_ids: list[str]) -> dict[str, str | None]:
         """event_id -> prompt_id for the ids already received on the site."""
@@ -405,7 +407,8 @@ class Storage:
                 "select p.user_id, p.id, p.survey_id, s.metric, p.status, p.created_at, p.shown_at, p.closed_at, "
                 "p.expires_at from prompts p join surveys s on s.id = p.survey_id "
                 f"where p.site_id = ? and p.user_id in ({marks}) "
-                "and (p.status in ('issued','delivered','shown') or p.closed_at >= ?)",
+                # A cancelled prompt never reached the user: no contact, not in any history.
+                "and (p.status in ('issued','delivered','shown') or (p.closed_at >= ? and p.status != 'cancelled'))",
                 (site_id, *chunk, float("inf") if since is None else since)).fetchall()
         return rows
 
@@ -419,7 +422,8 @@ class Storage:
         for chunk, marks in _in_lists(list(transactions)):
             for transaction, prompt_id in conn.execute(
                     "select \"transaction\", min(id) from prompts where site_id = ? "
-                    f"and \"transaction\" in ({marks}) group by 1", (site_id, *chunk)):
+                    # A cancelled prompt asked nothing: the transaction may be asked about again.
+                    f"and \"transaction\" in ({marks}) and status != 'cancelled' group by 1", (site_id, *chunk)):
                 found[transaction] = prompt_id
         return found
 

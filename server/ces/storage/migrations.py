@@ -264,3 +264,28 @@ def privacy(db: Database) -> None:
     # Retention walks events and answers by id (their ids grow with time: no index to pay on the
     # event hot path); traits are updated in place, so they get an index by age.
     db.execute("create index if not exists idx_users_site_updated on users (site_id, updated_at)")
+
+
+@migrations(name="0400_i18_asking_well")
+def asking_well(db: Database) -> None:
+    # Triggers: occurrence conditions (a JSON list), and the events that call off a pending
+    # delayed prompt (a JSON list of names; optionally only for the same transaction).
+    triggers = db["triggers"].columns_dict
+    if "occurrences" not in triggers:
+        db.execute("alter table triggers add column occurrences text not null default '[]'")
+    if "cancel_events" not in triggers:
+        db.execute("alter table triggers add column cancel_events text not null default '[]'")
+    if "cancel_same_transaction" not in triggers:
+        db.execute("alter table triggers add column cancel_same_transaction integer not null default 0")
+    # Visits: a tab's session, as the widget reports it. The current visit of a user is the one
+    # seen last, so the lookup is by (site, user, last_seen_at).
+    db.execute("""create table if not exists visits (
+        site_id integer not null, user_id text not null, visit_id text not null,
+        started_at real not null, last_seen_at real not null,
+        primary key (site_id, user_id, visit_id)) without rowid""")
+    db.execute("create index if not exists idx_visits_user_seen on visits (site_id, user_id, last_seen_at)")
+    # Cancelled prompts (a cancel event came before the delay ended) never change again: counted
+    # into the funnel's daily rollup like the other closed prompts, under their own status.
+    db.execute("create trigger if not exists report_funnel_on_cancel after update of status on prompts "
+               "when new.status = 'cancelled' and old.status in ('issued','delivered','shown') "
+               f"begin {_FUNNEL_UPSERT} end")

@@ -6,7 +6,8 @@ Two sources answer the score aggregates with the same columns (day, trigger_id, 
   from the answers table (answers are append-only: `refresh_rollups()` folds in the answers
   with an id above the stored watermark, so it costs what was answered since the last report);
 * the base tables (answers ⨝ prompts ⨝ events), for filters a rollup cannot answer: event
-  property filters, a range not on UTC midnights, custom buckets or a dotted driver path.
+  property filters, a range not on UTC midnights, custom buckets, a dotted driver path, or days
+  in another time zone than UTC (the day is then the local day, `time_zones.local_day_sql`).
 
 Both give the same numbers (tested); the rollups only make them fast.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
+from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
@@ -94,8 +96,11 @@ def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float]) -> tup
     return kind, value
 
 
+UTC_DAY = "cast(a.created_at / 86400 as integer)"
+
+
 def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
-                   params: list[Any]) -> tuple[str, str, str, str]:
+                   params: list[Any], day: str = UTC_DAY) -> tuple[str, str, str, str]:
     """SQL for the driver on the base tables: (kind, value or bucket label, "the value is usable",
     and a subquery of the filtered answers as day, trigger_id, score, jt, jv), the first three
     over the subquery's jt (JSON type) and jv (value). Appends the subquery's parameters.
@@ -107,7 +112,7 @@ def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[fl
     path = "$." + key
     params.extend([path, path])
     where = _where(q, survey_id, "a.created_at", params)
-    answers = ("select cast(a.created_at / 86400 as integer) as day, coalesce(p.trigger_id, 0) as trigger_id, "
+    answers = (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                "a.score as score, json_type(e.properties, ?) as jt, json_extract(e.properties, ?) as jv "
                f"from {_answers_from(q, events=True)} where {where} limit -1")
     usable = f"jt in {SCALAR_TYPES} and (jt != 'text' or length(jv) <= {MAX_TEXT_VALUE})"
@@ -159,6 +164,7 @@ class Reports:
         with self.storage.write(durable=False) as db:
             db.execute("delete from report_funnel_daily")
             db.execute(FUNNEL_REBUILD)
+            db.execute(FUNNEL_REBUILD.replace("('answered','dismissed','expired')", "('cancelled')"))
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
@@ -192,6 +198,17 @@ class Reports:
                              "on conflict (name) do update set last_id = excluded.last_id", [table, upto])
                 added += upto - last
 
+    def day_sql(self, q: ReportQuery, survey_id: int) -> str:
+        """SQL for an answer's day number (a.created_at): the UTC day, or the local day in q.tz
+        over the range the survey's answers cover."""
+        if is_utc(q.tz):
+            return UTC_DAY
+        low, high = self.conn.execute("select min(created_at), max(created_at) from answers where survey_id = ?",
+                                      [survey_id]).fetchone()
+        if low is None:
+            return local_day_sql("a.created_at", q.tz, 0, DAY)
+        return local_day_sql("a.created_at", q.tz, low - DAY, high + DAY)
+
     @staticmethod
     def rollup_usable(q: ReportQuery) -> bool:
         return not q.properties and q.whole_days
@@ -223,8 +240,9 @@ class Reports:
                 sql += " and variant = ?"
                 params.append(q.variant)
             return sql
+        day = self.day_sql(q, survey_id)
         where = _where(q, survey_id, "a.created_at", params)
-        return ("select cast(a.created_at / 86400 as integer) as day, coalesce(p.trigger_id, 0) as trigger_id, "
+        return (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                 f"a.score as score, 1 as n from {_answers_from(q)} where {where}")
 
     # -- score aggregates -------------------------------------------------------------------------
@@ -259,7 +277,7 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params)
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
         return self.conn.execute(f"select {kind}, {value}, score, count(*) from ({answers}) where {usable} "
                                  "group by 1, 2, 3", params).fetchall()
 
@@ -273,7 +291,7 @@ class Reports:
         key, then its event, then parses the event's JSON): one scan instead of two halves the time.
         """
         params: list[Any] = []
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params)
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
         return self.conn.execute(
             f"select day, trigger_id, score, case when {usable} then {kind} end, case when {usable} then {value} end, "
             f"count(*) from ({answers}) group by 1, 2, 3, 4, 5", params).fetchall()
@@ -291,9 +309,11 @@ class Reports:
             "or p.status in ('shown','answered','dismissed')), 0), "
             "coalesce(sum(p.shown_at is not null or p.status in ('answered','dismissed')), 0), "
             "coalesce(sum(p.status = 'answered'), 0), coalesce(sum(p.status = 'dismissed'), 0), "
-            f"coalesce(sum(p.status = 'expired'), 0), coalesce(sum(p.status in {OPEN}), 0) "
+            f"coalesce(sum(p.status = 'expired'), 0), coalesce(sum(p.status in {OPEN}), 0), "
+            "coalesce(sum(p.status = 'cancelled'), 0) "
             f"from {joins} where {where}", params).fetchone()
-        issued, delivered, shown, answered, dismissed, expired, still_open = row
+        issued, delivered, shown, answered, dismissed, expired, still_open, cancelled = row
+        issued -= cancelled  # called off before its delay ended: it never went out
         matched = None
         if q.locale is None and q.variant is None:
             ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
@@ -312,7 +332,8 @@ class Reports:
             else:
                 matched = 0
         return {"events_matched": matched, "issued": issued, "delivered": delivered, "shown": shown,
-                "answered": answered, "dismissed": dismissed, "expired": expired, "open": still_open}
+                "answered": answered, "dismissed": dismissed, "expired": expired, "open": still_open,
+                "cancelled": cancelled}
 
     def _funnel_rollup(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
         """Closed prompts from `report_funnel_daily` (kept by SQL triggers), open ones live."""
@@ -330,7 +351,7 @@ class Reports:
         params: list[Any] = [survey_id]
         sql = ("select status, delivered, shown, sum(n) from report_funnel_daily where survey_id = ?"
                + self._day_range(q, params) + dims(params, "day") + " group by status, delivered, shown")
-        counts = {"answered": 0, "dismissed": 0, "expired": 0}
+        counts = {"answered": 0, "dismissed": 0, "expired": 0, "cancelled": 0}
         delivered = shown = 0
         for status, d, sh, n in self.conn.execute(sql, params):
             counts[status] += n
@@ -358,9 +379,10 @@ class Reports:
                 esql = f"select coalesce(sum(n), 0) from report_events_daily where trigger_id in ({','.join('?' * len(ids))})"
                 esql += self._day_range(q, eparams)
                 matched = self.conn.execute(esql, eparams).fetchone()[0]
-        issued = sum(counts.values()) + still_open
+        issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
+        cancelled = counts.pop("cancelled")
         return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
-                "shown": shown + oshown, **counts, "open": still_open}
+                "shown": shown + oshown, **counts, "open": still_open, "cancelled": cancelled}
 
     def survey_triggers(self, survey_id: int) -> list[dict[str, Any]]:
         """Triggers asking this survey, directly or as one of their variants."""
