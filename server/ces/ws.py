@@ -35,8 +35,10 @@ class WidgetSession:
         self.max_message = max_message
 
     def handle(self, raw: str | bytes) -> None:
+        ref: str | None = None  # the message's id, for every reply, `internal` included
         try:
             msg = protocol.parse(raw, self.max_message)
+            ref = msg.ref
             if msg.type != "hello" and self.conn.site is None:
                 raise protocol.ProtocolError("not_identified", "Send 'hello' first.", ref=msg.ref)
             handler: Callable[[protocol.ClientMessage], None] = getattr(self, f"on_{msg.type}")
@@ -52,7 +54,7 @@ class WidgetSession:
             raise
         except Exception:
             log.exception("websocket message failed")
-            self.conn.send(protocol.error("internal", "Internal error; nothing was stored."))
+            self.conn.send(protocol.error("internal", "Internal error; nothing was stored.", ref=ref))
 
     # -- session ---------------------------------------------------------------------------
     def _check_user(self, site: dict[str, Any], user: str, user_hash: str | None, ref: str | None) -> None:

@@ -16,6 +16,7 @@ from ..core import conditions
 from ..core.fatigue import MAX_SECONDS, validate_policy, validate_quota
 from ..core.limits import check_object
 from ..core.metrics import METRICS
+from .schemas import SQLITE_INT
 
 STATUSES = ("active", "paused")
 PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_.]*$"
@@ -32,7 +33,8 @@ class StrictNumber(fields.Field):
 
 
 def _strict_int(**kw: Any) -> fields.Integer:
-    return fields.Integer(strict=True, **kw)
+    given = kw.pop("validate", None)
+    return fields.Integer(strict=True, validate=[SQLITE_INT, *([given] if given else [])], **kw)
 
 
 class Checked(fields.Field):
@@ -151,17 +153,17 @@ class FatiguePolicySchema(Schema):
 
 
 class ListQuerySchema(Schema):
-    site = fields.Integer(load_default=None)
+    site = fields.Integer(load_default=None, validate=SQLITE_INT)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2 ** 62))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
 class TriggerListQuerySchema(ListQuerySchema):
     event_name = fields.String(load_default=None)
-    survey_id = fields.Integer(load_default=None)
+    survey_id = fields.Integer(load_default=None, validate=SQLITE_INT)
 
 
 class DecisionsQuerySchema(Schema):
-    site = fields.Integer(load_default=None)
+    site = fields.Integer(load_default=None, validate=SQLITE_INT)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))

@@ -2,35 +2,37 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from .. import webhooks
 from ..core import webhook_signing
+from ..core.limits import INT_MAX
+from ..core.urls import MAX_URL, http_url_problem
 from ..storage.webhooks import WebhookStore
 from .auth import current_admin
 from .body import load
 from .errors import ApiError
+from .schemas import SQLITE_INT
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1")
 MAX_PAGE_SIZE = 200
 
 
 class WebhookSchema(Schema):
-    site_id = fields.Integer(required=True, strict=True)
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    site_id = fields.Integer(required=True, strict=True, validate=SQLITE_INT)
+    url = fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
     events = fields.List(fields.String(validate=validate.OneOf(webhooks.EVENT_TYPES)),
                          load_default=lambda: list(webhooks.EVENT_TYPES), validate=validate.Length(min=1))
-    high_effort_max = fields.Integer(load_default=None, allow_none=True, strict=True)
+    high_effort_max = fields.Integer(load_default=None, allow_none=True, strict=True, validate=SQLITE_INT)
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @validates("url")
     def _http_url(self, value: str, **_: Any) -> None:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("Must be an http:// or https:// URL with a host.")
+        problem = http_url_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
 
 def _public(hook: dict[str, Any], with_secret: bool = False) -> dict[str, Any]:
@@ -58,8 +60,9 @@ def _page_args() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "validation_error", "page and page_size must be integers.",
                        {"page": ["Not a valid integer."]}) from None
-    if page < 1:
-        raise ApiError(400, "validation_error", "page must be at least 1.", {"page": ["Must be at least 1."]})
+    if not 1 <= page <= INT_MAX // MAX_PAGE_SIZE:
+        raise ApiError(400, "validation_error", "page must be at least 1 (and a 64-bit offset).",
+                       {"page": [f"Must be between 1 and {INT_MAX // MAX_PAGE_SIZE}."]})
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ApiError(400, "validation_error", f"page_size must be 1 to {MAX_PAGE_SIZE}.",
                        {"page_size": [f"Must be between 1 and {MAX_PAGE_SIZE}."]})
@@ -85,6 +88,8 @@ def list_webhooks():
     raw = request.args.get("site_id")
     try:
         site_id = int(raw) if raw is not None else None
+        if site_id is not None and abs(site_id) > INT_MAX:
+            raise ValueError(raw)
     except ValueError:
         raise ApiError(400, "validation_error", "site_id must be an integer.", {"site_id": ["Not a valid integer."]}) from None
     return jsonify(webhooks=[_public(h) for h in WebhookStore(_services().storage).list(site_id)])

@@ -1,0 +1,177 @@
+"""JSON from clients, read strictly: what every HTTP body and websocket message goes through.
+
+Refused, before or while parsing, with where the problem is:
+- nesting deeper than MAX_DEPTH arrays/objects, checked by a pre-scan *before* the parser runs
+  (CPython's parser recurses once per level: 10,000 `[` would end in RecursionError);
+- text that is not UTF-8 (raw bytes), and strings holding a lone surrogate (`"\\ud800"`, which
+  json.loads accepts but which is not Unicode: SQLite cannot store it) or a NUL character;
+- `NaN`, `Infinity`, `-Infinity` and numbers too large to be finite (`1e999`): not JSON numbers,
+  and once stored they would be written back out as invalid JSON.
+
+The normal path costs a few C-level passes over the bytes (docs/benchmarks.md, "Strict JSON"):
+the value is walked in Python only when the text holds a `\\u` escape of a surrogate or of NUL
+(the only way such a string can come out of UTF-8 JSON), or when parsing refused a number.
+"""
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+MAX_DEPTH = 32  # arrays + objects; the deepest legitimate body (a condition tree) needs about 12
+
+Path = tuple  # keys (str) and list indexes (int) from the top of the document
+
+
+class JsonRefused(Exception):
+    """Why a document is refused. `kind`: "syntax" (not JSON), "depth", or "value" (a string or a
+    number at `path` is refused; for a refused object key, `path` is the object's, or the key
+    itself at the top). `value`: the parsed document, for "value" (so a caller can still read
+    a message's `id`)."""
+
+    def __init__(self, kind: str, message: str, path: Path = (), value: Any = None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.path, self.value = kind, message, path, value
+
+    def where(self) -> str:
+        """The path as one dotted name: `events.1.user_id`; empty for the document itself."""
+        return ".".join(display(p) for p in self.path)
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+class _Constant:
+    """Stands in for a refused number literal while the document is re-read to find where it is."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _NonFinite(literal)
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value - value == 0.0:  # false for inf and nan
+        return value
+    raise _NonFinite(literal)
+
+
+def _mark_float(literal: str) -> Any:
+    value = float(literal)
+    return value if value - value == 0.0 else _Constant(literal)
+
+
+# Built once: json.loads with keyword arguments would build a decoder on every call.
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_locating_decoder = json.JSONDecoder(parse_constant=_Constant, parse_float=_mark_float)
+
+# Every byte except quotes and brackets, to delete (bytes.translate runs in C).
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
+# A \u escape of a surrogate (D800-DFFF) or of NUL: the only way a JSON text in UTF-8 spells either.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """The value of a JSON document; JsonRefused saying what is wrong and where."""
+    walk = False
+    if isinstance(raw, str):
+        text = raw
+        try:
+            data = raw.encode("utf-8")
+        except UnicodeEncodeError:  # a str holding a raw surrogate (a websocket frame never does)
+            data, walk = raw.encode("utf-8", "surrogatepass"), True
+        check_depth(data, max_depth)
+    else:
+        data = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw  # a UTF-8 byte order mark is allowed
+        check_depth(data, max_depth)
+        try:
+            text = data.decode("utf-8")  # strict: refuses surrogates encoded as UTF-8 bytes
+        except UnicodeDecodeError as err:
+            raise JsonRefused("syntax", f"not UTF-8 (byte {err.start}).") from None
+    try:
+        value = _decoder.decode(text)
+    except _NonFinite:
+        value, walk = _locating_decoder.decode(text), True
+    except ValueError as err:
+        raise JsonRefused("syntax", f"{err}.") from None
+    if walk or (b"\\" in data and _SUSPECT_ESCAPE.search(data)):
+        problem = find_problem(value)
+        if problem is not None:
+            raise JsonRefused("value", problem[1], problem[0], value)
+    return value
+
+
+def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
+    """JsonRefused unless the arrays and objects of `data`, outside strings, nest at most
+    `max_depth` deep and balance. Never recurses; a few C-level passes over the bytes."""
+    if b"\\" in data:  # escaped backslashes, then escaped quotes: what is left of a \ never ends a string
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = data.translate(None, _NOT_STRUCTURE)
+    if structure.count(b"[") + structure.count(b"{") <= max_depth:
+        return  # cannot be deeper than the number of brackets (balance: the parser will tell)
+    # Two quotes in a row hold nothing between them: dropping them keeps every other character's
+    # side of the quotes. What remains is quotes around strings that hold brackets, if any.
+    structure = structure.replace(b'""', b"")
+    if b'"' in structure:
+        structure = b"".join(structure.split(b'"')[::2])
+    whole = structure
+    for _ in range(max_depth):
+        if not structure:
+            return
+        shorter = structure.replace(b"[]", b"").replace(b"{}", b"")  # one level of innermost pairs
+        if len(shorter) == len(structure):  # does not balance: too deep anyway, or simply not JSON
+            if max(accumulate(map(_DEPTH_STEP.__getitem__, whole))) <= max_depth:
+                raise JsonRefused("syntax", "brackets do not balance.")
+            break
+        structure = shorter
+    if structure:
+        raise JsonRefused("depth", f"Nested deeper than {max_depth} levels of arrays and objects.")
+
+
+def text_problem(s: str) -> str | None:
+    """None when `s` can be stored and sent as it is, else why not."""
+    bad = _BAD_CHAR.search(s)
+    if bad is None:
+        return None
+    char = bad.group()
+    if char == "\x00":
+        return "Must not contain a NUL character (\\u0000)."
+    return f"Not valid Unicode: a lone surrogate (\\u{ord(char):04x})."
+
+
+def find_problem(value: Any, path: Path = ()) -> tuple[Path, str] | None:
+    """The first refused string or number in `value`: (its path, why)."""
+    if type(value) is str:
+        problem = text_problem(value)
+        return None if problem is None else (path, problem)
+    if type(value) is dict:
+        for k, v in value.items():
+            problem = text_problem(k)
+            if problem is not None:  # named by its object (the key itself, at the top)
+                return (path or (k,), f"Key '{display(k)}': {problem[0].lower()}{problem[1:]}")
+            found = find_problem(v, path + (k,))
+            if found is not None:
+                return found
+    elif type(value) is list:
+        for i, v in enumerate(value):
+            found = find_problem(v, path + (i,))
+            if found is not None:
+                return found
+    elif type(value) is _Constant:
+        return (path, f"{value.literal} is not a finite number (JSON has no NaN or Infinity).")
+    return None
+
+
+def display(part: Any) -> str:
+    """A path part as it can be shown: lone surrogates and NUL written as escapes."""
+    if isinstance(part, int):
+        return str(part)
+    return part.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
