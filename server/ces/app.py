@@ -8,9 +8,11 @@ from typing import Any, Mapping
 from flask import Flask, jsonify
 
 from . import config as config_module
-from .api import admin, errors, events, surveys
+from . import security_headers
+from .api import admin, body, errors, events, surveys
 from .api import reports as reports_api
 from .api import webhooks as webhooks_api
+from .api.json_output import StrictJSONProvider
 from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
@@ -28,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
                                          # The transport's hard cap (close 1009) sits above the protocol's
                                          # limit, so an oversized message gets a readable error first.
                                          "max_message_size": 4 * app.config["WS_MAX_MESSAGE"]}
+    app.json = StrictJSONProvider(app)  # never NaN/Infinity in a response
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if services is None:
@@ -41,6 +44,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.extensions["ces_webhooks"].start_if_pending()
 
     errors.register(app)
+    body.register(app)  # URL text: UTF-8, no NUL
+    security_headers.register(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)
