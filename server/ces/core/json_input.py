@@ -8,13 +8,16 @@ Refused, before or while parsing, with where the problem is:
 - `NaN`, `Infinity`, `-Infinity` and numbers too large to be finite (`1e999`): not JSON numbers,
   and once stored they would be written back out as invalid JSON.
 
-The normal path costs a few C-level passes over the bytes (docs/benchmarks.md, "Strict JSON"):
-the value is walked in Python only when the text holds a `\\u` escape of a surrogate or of NUL
-(the only way such a string can come out of UTF-8 JSON), or when parsing refused a number.
+The normal path costs a few C-level passes over the bytes (docs/benchmarks.md, "Strict JSON
+input"). Only escapes can spell NUL or a surrogate in UTF-8 JSON, so strings are checked only
+when the text has a backslash: a `\\u0000`, or surrogate escapes that did not pair up into one
+character (one C-level encode tells); the value is walked in Python only to name the path of
+what is refused.
 """
 from __future__ import annotations
 
 import json
+import json.encoder
 import re
 from itertools import accumulate
 from typing import Any
@@ -72,9 +75,10 @@ _locating_decoder = json.JSONDecoder(parse_constant=_Constant, parse_float=_mark
 
 # Every byte except quotes and brackets, to delete (bytes.translate runs in C).
 _NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
-# A \u escape of a surrogate (D800-DFFF) or of NUL: the only way a JSON text in UTF-8 spells either.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
-_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+# A \u escape of a surrogate (D800-DFFF): in pairs (an emoji) they make one valid character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_TO_SQUARE = bytes.maketrans(b"{}", b"[]")
+_DEPTH_STEP = {ord("["): 1, ord("]"): -1}
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -101,11 +105,36 @@ def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
         value, walk = _locating_decoder.decode(text), True
     except ValueError as err:
         raise JsonRefused("syntax", f"{err}.") from None
-    if walk or (b"\\" in data and _SUSPECT_ESCAPE.search(data)):
+    if b"\\" in data and not walk:  # only escapes spell NUL or a surrogate in UTF-8 JSON
+        walk = b"\\u0000" in data or (_SURROGATE_ESCAPE.search(data) is not None and not _is_unicode(value))
+    if walk:
         problem = find_problem(value)
         if problem is not None:
             raise JsonRefused("value", problem[1], problem[0], value)
     return value
+
+
+def _build_unicode_dump() -> Any:
+    """The C encoder writing text as it is (not as \\u escapes), built once like compact_json's."""
+    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if make is None:  # pragma: no cover - CPython always has it
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    encode = make(None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ":", ",", False, False,  # type: ignore[attr-defined]
+                  True)
+    return lambda v: "".join(encode(v, 0))
+
+
+_unicode_dump = _build_unicode_dump()
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string of `value` (keys too) is valid Unicode: pairs of escaped surrogates were
+    joined by the parser, a lone one stays and cannot be encoded. One C-level pass, no walk."""
+    try:
+        _unicode_dump(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
@@ -113,8 +142,10 @@ def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
     `max_depth` deep and balance. Never recurses; a few C-level passes over the bytes."""
     if b"\\" in data:  # escaped backslashes, then escaped quotes: what is left of a \ never ends a string
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    structure = data.translate(None, _NOT_STRUCTURE)
-    if structure.count(b"[") + structure.count(b"{") <= max_depth:
+    # Objects become arrays: a level is a level, and each pass below must remove exactly one
+    # (which bracket closes which is the parser's business; it stops at the first mismatch).
+    structure = data.translate(_TO_SQUARE, _NOT_STRUCTURE)
+    if structure.count(b"[") <= max_depth:
         return  # cannot be deeper than the number of brackets (balance: the parser will tell)
     # Two quotes in a row hold nothing between them: dropping them keeps every other character's
     # side of the quotes. What remains is quotes around strings that hold brackets, if any.
@@ -125,7 +156,7 @@ def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
     for _ in range(max_depth):
         if not structure:
             return
-        shorter = structure.replace(b"[]", b"").replace(b"{}", b"")  # one level of innermost pairs
+        shorter = structure.replace(b"[]", b"")  # exactly one level: the innermost pairs
         if len(shorter) == len(structure):  # does not balance: too deep anyway, or simply not JSON
             if max(accumulate(map(_DEPTH_STEP.__getitem__, whole))) <= max_depth:
                 raise JsonRefused("syntax", "brackets do not balance.")
