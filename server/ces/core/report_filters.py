@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from . import drivers
+from .limits import INT_MAX, INT_MIN
 
 DAY = 86400
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "exists")
@@ -113,6 +114,8 @@ def _candidates(raw: str) -> tuple[Any, ...]:
     else:
         try:
             number = int(raw)
+            if not INT_MIN <= number <= INT_MAX:
+                number = float(number)  # as SQLite's JSON reads a number this large: a real
         except ValueError:
             try:
                 number = float(raw)
@@ -161,6 +164,8 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = ()) -> Repor
         elif name == "trigger":
             try:
                 values["triggers"] = tuple(int(x) for x in raw.split(","))
+                if any(not INT_MIN <= t <= INT_MAX for t in values["triggers"]):
+                    raise ValueError(raw)
             except ValueError:
                 raise FilterError(name, "expected a trigger id or ids separated by commas") from None
         elif name in ("variant", "locale"):
