@@ -373,6 +373,23 @@ def test_unknown_or_malformed_type_is_bad_message_with_the_ref(shared_server: Li
         assert tab.expect("error")["ref"] == "still-here"
 
 
+def test_an_internal_error_carries_the_ref(live_server: LiveServer) -> None:
+    """When the database fails under a message (here: its events table is gone), the `internal`
+    error still names the message it answers, as docs/protocol.md promises."""
+    tab = live_server.ws("internal-user")
+    with live_server.services.storage.write() as db:
+        db.execute("alter table events rename to events_gone")
+    try:
+        tab.send({"type": "event", "name": "checkout_completed", "id": "ev-ref"})
+        err = tab.expect("error")
+        assert (err["code"], err["ref"]) == ("internal", "ev-ref"), err
+    finally:
+        with live_server.services.storage.write() as db:
+            db.execute("alter table events_gone rename to events")
+    tab.send({"type": "event", "name": "checkout_completed", "id": "ev-2"})
+    assert tab.expect("ack")["ref"] == "ev-2"
+
+
 # --------------------------------------------------------------------------- URLs
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://", "javascript:alert(1)", "https://exa mple.com/",
