@@ -11,6 +11,11 @@ with a float property per event, with accented text escaped as `\\u00e9` (Python
 widget message (`event`, ~150 bytes). Best of `--repeat` runs of `--number` parses each.
 
     .venv/bin/python bench/bench_json_input.py [--number 2000] [--repeat 7]
+
+`--endpoint N` instead times N requests `POST /api/v1/events` (batches of 100, Flask's test client,
+a fresh SQLite file, the default site) per round, for an A/B of the whole request: it imports only
+`ces.app`, so it also runs on an older checkout (`PYTHONPATH=/tmp/old/server`, after
+`git archive <commit> server | tar -x -C /tmp/old`); run both alternately.
 """
 from __future__ import annotations
 
@@ -25,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_decisions import make_events  # noqa: E402
 
-from ces.api.body import json_object  # noqa: E402
-from ces.core import json_input  # noqa: E402
 
 
 def bodies() -> dict[str, bytes]:
@@ -47,12 +50,47 @@ def best_us(fn, number: int, repeat: int) -> float:
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
 
 
+def endpoint(requests: int, rounds: int) -> None:
+    """Median ms per POST /api/v1/events of 100 events, over `rounds` rounds of `requests`."""
+    import statistics
+    import tempfile
+    import time
+
+    import ces
+    from ces.app import create_app
+    from ces.bootstrap import seed_default_site
+    from ces.services import Services
+    from ces.storage import Storage
+    db = tempfile.mktemp(suffix=".db")
+    services = Services(Storage(db, "NORMAL"))
+    app = create_app({"DATABASE": db}, services=services)
+    site = seed_default_site(services.storage, time.time())
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {site['secret_key']}", "Content-Type": "application/json"}
+    per_round = []
+    for r in range(rounds):
+        raws = [json.dumps({"events": make_events(100, 1000, seed=r * requests + i)}).encode() for i in range(requests)]
+        start = time.perf_counter()
+        for raw in raws:
+            assert client.post("/api/v1/events", data=raw, headers=headers).status_code == 200
+        per_round.append((time.perf_counter() - start) / requests * 1e3)
+    print(f"{Path(ces.__file__).parent}: POST /api/v1/events (100 events) median {statistics.median(per_round):.2f} ms "
+          f"per request, rounds {', '.join(f'{x:.2f}' for x in per_round)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--number", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--endpoint", type=int, default=0, metavar="N")
     args = ap.parse_args()
+    if args.endpoint:
+        endpoint(args.endpoint, args.repeat)
+        return
     from flask import Flask, request
+
+    from ces.api.body import json_object
+    from ces.core import json_input
     app = Flask(__name__)
     print(f"Python {platform.python_version()}, best of {args.repeat} x {args.number}")
     print("| body | bytes | json.loads | json_input.loads | ratio | request.get_json | json_object() | ratio |")
