@@ -59,6 +59,19 @@ def test_depth_prescan_agrees_with_a_character_scanner(value: Any, limit: int) -
         assert err.value.kind == "depth"
 
 
+@settings(max_examples=400)
+@given(_values, st.integers(min_value=1, max_value=8))
+def test_loads_refuses_exactly_what_is_too_deep(value: Any, limit: int) -> None:
+    """The same through loads(), which skips the escape handling when no escape needs it."""
+    text = json.dumps(value)
+    if reference_depth(text) <= limit:  # type: ignore[operator]
+        assert loads(text.encode(), limit) == json.loads(text)
+    else:
+        with pytest.raises(JsonRefused) as err:
+            loads(text.encode(), limit)
+        assert err.value.kind == "depth"
+
+
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from('[]{}"\\a,:'), max_size=40), st.integers(min_value=1, max_value=6))
 def test_depth_prescan_never_lets_through_what_is_too_deep(text: str, limit: int) -> None:

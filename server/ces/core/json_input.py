@@ -77,6 +77,8 @@ _locating_decoder = json.JSONDecoder(parse_constant=_Constant, parse_float=_mark
 _NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
 # A \u escape of a surrogate (D800-DFFF): in pairs (an emoji) they make one valid character.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Any escape that matters: \\ or \" (string boundaries), \u0000 or a surrogate (string checks).
+_SPECIAL_ESCAPE = re.compile(rb'\\(?:[\\"]|u(?:0000|[dD][89a-fA-F]))')
 _TO_SQUARE = bytes.maketrans(b"{}", b"[]")
 _DEPTH_STEP = {ord("["): 1, ord("]"): -1}
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
@@ -91,10 +93,12 @@ def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
             data = raw.encode("utf-8")
         except UnicodeEncodeError:  # a str holding a raw surrogate (a websocket frame never does)
             data, walk = raw.encode("utf-8", "surrogatepass"), True
-        check_depth(data, max_depth)
     else:
         data = raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw  # a UTF-8 byte order mark is allowed
-        check_depth(data, max_depth)
+    # One search says whether any escape matters here (most bodies have none, or only \u00e9 & co).
+    special = b"\\" in data and _SPECIAL_ESCAPE.search(data) is not None
+    check_depth(data, max_depth, special)
+    if isinstance(raw, bytes):
         try:
             text = data.decode("utf-8")  # strict: refuses surrogates encoded as UTF-8 bytes
         except UnicodeDecodeError as err:
@@ -105,7 +109,7 @@ def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
         value, walk = _locating_decoder.decode(text), True
     except ValueError as err:
         raise JsonRefused("syntax", f"{err}.") from None
-    if b"\\" in data and not walk:  # only escapes spell NUL or a surrogate in UTF-8 JSON
+    if special and not walk:  # only escapes spell NUL or a surrogate in UTF-8 JSON
         walk = b"\\u0000" in data or (_SURROGATE_ESCAPE.search(data) is not None and not _is_unicode(value))
     if walk:
         problem = find_problem(value)
@@ -137,10 +141,14 @@ def _is_unicode(value: Any) -> bool:
     return True
 
 
-def check_depth(data: bytes, max_depth: int = MAX_DEPTH) -> None:
+def check_depth(data: bytes, max_depth: int = MAX_DEPTH, escapes: bool | None = None) -> None:
     """JsonRefused unless the arrays and objects of `data`, outside strings, nest at most
-    `max_depth` deep and balance. Never recurses; a few C-level passes over the bytes."""
-    if b"\\" in data:  # escaped backslashes, then escaped quotes: what is left of a \ never ends a string
+    `max_depth` deep and balance. Never recurses; a few C-level passes over the bytes.
+    `escapes`: whether `data` may hold `\\\\` or `\\"` (None: look for a backslash)."""
+    if escapes is None:
+        escapes = b"\\" in data
+    if escapes:
+        # Escaped backslashes, then escaped quotes: what is left of a \ never ends a string.
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     # Objects become arrays: a level is a level, and each pass below must remove exactly one
     # (which bracket closes which is the parser's business; it stops at the first mismatch).
