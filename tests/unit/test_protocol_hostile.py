@@ -58,3 +58,11 @@ def test_anything_is_a_message_or_a_protocol_error(value) -> None:
         parse(json.dumps(value))
     except ProtocolError as err:
         json.dumps(err.to_message(), allow_nan=False).encode("utf-8")
+
+
+def test_a_prompt_is_strict_json_even_from_an_appearance_stored_with_nan() -> None:
+    survey = {"id": 1, "metric": "ces7", "appearance": {"color": "#123", "size": float("nan"), "z": float("inf")}}
+    texts = {"question": "q", "low_label": None, "high_label": None, "labels": None, "followup": None}
+    msg = protocol.prompt("p_1", survey, texts, "en", 1, 7, 10.0)
+    assert json.loads(json.dumps(msg, allow_nan=False))["prompt"]["survey"]["appearance"] == \
+        {"color": "#123", "size": None, "z": None}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import json_input
+from .finite import finite
 
 MAX_COMMENT = 2000
 MAX_ID = 64
@@ -122,7 +123,9 @@ def prompt(prompt_id: str, survey: Mapping[str, Any], texts: Mapping[str, Any], 
                 "id": survey["id"], "metric": survey["metric"], "min": metric_min, "max": metric_max,
                 "question": texts["question"], "low_label": texts["low_label"],
                 "high_label": texts["high_label"], "labels": texts["labels"], "followup": followup,
-                "locale": locale, "appearance": survey.get("appearance") or {},
+                # finite(): an appearance an older version stored with NaN would make the whole
+                # message invalid JSON for the widget (JSON.parse refuses NaN), and the prompt lost.
+                "locale": locale, "appearance": finite(survey.get("appearance") or {}),
             },
         },
     }
