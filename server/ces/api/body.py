@@ -82,14 +82,17 @@ def _check_path(raw: bytes) -> None:
 def _check_query(query: bytes) -> None:
     for pair in query.split(b"&"):
         name, _, value = pair.partition(b"=")
-        problem = None
+        raw_key = unquote_to_bytes(name.replace(b"+", b" "))
         try:
-            key = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
-            text = unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+            key = raw_key.decode("utf-8")
+            problem = json_input.text_problem(key)
         except UnicodeDecodeError:
-            key, problem = name.decode("latin-1"), "Not valid UTF-8."
-        else:
-            problem = json_input.text_problem(key) or json_input.text_problem(text)
+            key, problem = raw_key.decode("latin-1"), "Not valid UTF-8."
+        if problem is None:
+            try:
+                problem = json_input.text_problem(unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8"))
+            except UnicodeDecodeError:
+                problem = "Not valid UTF-8."
         if problem:
             shown = json_input.display(key)
             raise ApiError(400, "validation_error", f"Invalid query parameter {shown}: {problem}", {shown: [problem]})
