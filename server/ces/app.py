@@ -14,6 +14,9 @@ from .api import webhooks as webhooks_api
 from .api import audit as audit_api
 from .api import retention as retention_api
 from .api import users as users_api
+from . import security_headers
+from .api import body
+from .api.json_output import StrictJSONProvider
 from .delivery import Scheduler
 from .services import Services
 from .storage import Storage
@@ -33,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
                                          # limit, so an oversized message gets a readable error first.
                                          "max_message_size": 4 * app.config["WS_MAX_MESSAGE"],
                                          **socket_thread_options()}
+    app.json = StrictJSONProvider(app)  # never NaN/Infinity in a response
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     if services is None:
@@ -53,6 +57,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
     app.url_map.converters["int"] = openapi.SqliteInt
+    body.register(app)  # URL text: UTF-8, no NUL
+    security_headers.register(app)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)

@@ -20,6 +20,7 @@ from .api.errors import ApiError
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 PAGE = Path(__file__).with_name("demo_page.html")
+SCRIPT = Path(__file__).with_name("demo_page.js")  # a file, not inline: the page's CSP allows no inline script
 
 
 def _site() -> dict[str, Any]:
@@ -56,6 +57,11 @@ def page():
             .replace("{{USER}}", user)
             .replace("{{SURVEY_ID}}", str(survey["id"] if survey else 0)))
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/demo.js")
+def script():
+    return Response(SCRIPT.read_text(), mimetype="application/javascript", headers={"Cache-Control": "no-cache"})
 
 
 def _send(name: str) -> Response:

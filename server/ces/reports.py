@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from .core import drivers
+from .core import csv_cells, drivers
+from .core.compact_json import compact_json
+from .core.finite import finite
 from .core.metrics import get_metric
 from .core.report_filters import FilterError, ReportQuery
 from .core.scoring import compare, score_from_distribution
@@ -206,8 +208,8 @@ def export_lines(storage: Storage, survey: dict[str, Any], q: ReportQuery, fmt: 
         lines: list[str] = []
         for row in rows:
             # The stored properties are already JSON: spliced in as they are, not parsed again.
-            head = json.dumps(dict(zip(names, row)), separators=(",", ":"), ensure_ascii=False)
-            lines.append(f'{head[:-1]},"properties":{row[-1] or "null"}}}\n')
+            head = json.dumps(dict(zip(names, row)), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            lines.append(f'{head[:-1]},"properties":{_strict_properties(row[-1])}}}\n')
             if len(lines) == 500:
                 yield "".join(lines)
                 lines.clear()
@@ -217,9 +219,19 @@ def export_lines(storage: Storage, survey: dict[str, Any], q: ReportQuery, fmt: 
     writer = csv.writer(buf)
     writer.writerow(EXPORT_COLUMNS)
     for i, row in enumerate(rows):
-        writer.writerow(row)
+        writer.writerow(csv_cells.row(row))  # formula-looking text made inert; numbers untouched
         if i % 500 == 499:
             yield buf.getvalue()
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue()
+
+
+def _strict_properties(raw: str | None) -> str:
+    """Stored properties as strict JSON: rows an older version stored may hold NaN or Infinity
+    (written as null here); anything else is spliced in as stored."""
+    if not raw:
+        return "null"
+    if "NaN" in raw or "Infinity" in raw:
+        return compact_json(finite(json.loads(raw)))
+    return raw

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 
 from .core import webhook_signing
 from .core.compact_json import compact_json
+from .core.finite import finite
 from .core.metrics import get_metric
 from .services import Services
 from .storage.webhooks import WebhookStore
@@ -92,7 +93,7 @@ def _triggering_event(db: Any, prompt: Mapping[str, Any]) -> dict[str, Any] | No
     if not row:
         return None
     try:
-        props = json.loads(row[3]) if row[3] else {}
+        props = finite(json.loads(row[3])) if row[3] else {}  # rows from before NaN was refused: strict JSON out
     except ValueError:
         props = {}
     return {"event_id": row[0], "name": row[1], "timestamp": _iso(row[2]), "properties": props}

@@ -40,8 +40,10 @@ class WidgetSession:
         self.visit: str | None = None  # the tab's visit id, from hello (core/visits.py)
 
     def handle(self, raw: str | bytes) -> None:
+        ref: str | None = None  # the message's id, for every reply, `internal` included
         try:
             msg = protocol.parse(raw, self.max_message)
+            ref = msg.ref
             if msg.type != "hello" and self.conn.site is None:
                 raise protocol.ProtocolError("not_identified", "Send 'hello' first.", ref=msg.ref)
             if msg.type != "hello":
@@ -59,7 +61,7 @@ class WidgetSession:
             raise
         except Exception:
             log.exception("websocket message failed")
-            self.conn.send(protocol.error("internal", "Internal error; nothing was stored."))
+            self.conn.send(protocol.error("internal", "Internal error; nothing was stored.", ref=ref))
 
     # -- session ---------------------------------------------------------------------------
     def _refresh_site(self, ref: str | None, check_user: bool) -> None:

@@ -17,6 +17,7 @@ from ..core.fatigue import MAX_SECONDS, validate_policy, validate_quota
 from ..core.limits import check_object
 from ..core.metrics import METRICS
 from ..core.texts import CSAT_PRESETS, all_languages
+from .schemas import SQLITE_INT
 
 STATUSES = ("active", "paused")
 PROPERTY_NAME = r"^[A-Za-z_][A-Za-z0-9_.]*$"
@@ -35,7 +36,8 @@ class StrictNumber(fields.Field):
 
 
 def _strict_int(**kw: Any) -> fields.Integer:
-    return fields.Integer(strict=True, **kw)
+    given = kw.pop("validate", None)
+    return fields.Integer(strict=True, validate=[SQLITE_INT, *([given] if given else [])], **kw)
 
 
 def id_field(**kw: Any) -> fields.Integer:

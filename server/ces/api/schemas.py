@@ -7,7 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..core.limits import check_object
+from ..core.limits import INT_MAX, INT_MIN, check_object
+
+# Every integer that reaches a query fits SQLite's 64 bits (a larger one would be a 500).
+SQLITE_INT = validate.Range(min=INT_MIN, max=INT_MAX, error="Must be a 64-bit integer ({min} to {max}).")
 
 
 def _object_limits(value: Any) -> None:

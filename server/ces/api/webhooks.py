@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from .. import audit, webhooks
 from ..core import webhook_signing
+from ..core.limits import INT_MAX
+from ..core.urls import MAX_URL, http_url_problem
 from ..storage.webhooks import WebhookStore
 from .admin_schemas import MAX_ID
 from .auth import current_admin, current_scope
 from .body import json_object, load
 from .errors import ApiError, not_found
+from .schemas import SQLITE_INT
 from .site_schemas import RotateSchema
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1")
@@ -22,17 +24,17 @@ MAX_PAGE_SIZE = 200
 
 class WebhookSchema(Schema):
     site_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    url = fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
     events = fields.List(fields.String(validate=validate.OneOf(webhooks.EVENT_TYPES)),
                          load_default=lambda: list(webhooks.EVENT_TYPES), validate=validate.Length(min=1))
-    high_effort_max = fields.Integer(load_default=None, allow_none=True, strict=True)
+    high_effort_max = fields.Integer(load_default=None, allow_none=True, strict=True, validate=SQLITE_INT)
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @validates("url")
     def _http_url(self, value: str, **_: Any) -> None:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("Must be an http:// or https:// URL with a host.")
+        problem = http_url_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
 
 def _public(hook: dict[str, Any], with_secret: bool = False) -> dict[str, Any]:
@@ -94,6 +96,8 @@ def list_webhooks():
     raw = request.args.get("site_id")
     try:
         site_id = int(raw) if raw is not None else None
+        if site_id is not None and abs(site_id) > INT_MAX:
+            raise ValueError(raw)
     except ValueError:
         raise ApiError(400, "validation_error", "site_id must be an integer.", {"site_id": ["Not a valid integer."]}) from None
     if site_id is not None and not 1 <= site_id <= MAX_ID:

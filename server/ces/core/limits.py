@@ -6,6 +6,9 @@ from typing import Any
 
 from .compact_json import compact_json
 
+# What SQLite stores as an integer: a larger id or count would fail in the driver (OverflowError).
+INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+
 MAX_KEYS = 64
 MAX_DEPTH = 3
 MAX_BYTES = 8 * 1024

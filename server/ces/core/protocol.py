@@ -2,11 +2,12 @@
 the server sends. Pure: no sockets here, so every rule is unit-tested directly."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .texts import ui_strings
+from . import json_input
+from .finite import finite
 
 MAX_COMMENT = 2000
 MAX_ID = 64
@@ -54,18 +55,35 @@ def parse(raw: str | bytes, max_size: int = 16 * 1024) -> ClientMessage:
     if len(raw) > max_size:
         raise ProtocolError("too_large", f"Message is over {max_size} bytes.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ProtocolError("bad_json", "Message is not valid JSON.") from None
+        data = json_input.loads(raw)
+    except json_input.JsonRefused as refused:
+        if refused.kind == "syntax":
+            raise ProtocolError("bad_json", f"Message is not valid JSON: {refused.message}") from None
+        where = refused.where()
+        raise ProtocolError("bad_message", f"'{where}': {refused.message}" if where else refused.message,
+                            where or None, _ref_of(refused.value) if where != "id" else None) from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "Message must be a JSON object.")
     ref = data.get("id")
     if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_ID):
         raise ProtocolError("bad_message", f"'id' must be a string of at most {MAX_ID} characters.", "id")
     kind = data.get("type")
-    if kind not in _FIELDS:
-        raise ProtocolError("bad_message", f"Unknown message type {kind!r}.", "type", ref)
+    if type(kind) is not str or kind not in _FIELDS:  # a list or an object is not even hashable
+        if kind is None:
+            problem = "'type' is required."
+        elif type(kind) is str:
+            problem = f"Unknown message type {kind[:40]!r}."
+        else:
+            problem = f"'type' must be a string, one of {', '.join(_FIELDS)}."
+        raise ProtocolError("bad_message", problem, "type", ref)
     return ClientMessage(kind, _check_fields(kind, data, ref), ref)
+
+
+def _ref_of(data: Any) -> str | None:
+    """The message's `id` when it is a usable one (to answer a refusal with its `ref`)."""
+    ref = data.get("id") if isinstance(data, dict) else None
+    ok = isinstance(ref, str) and len(ref) <= MAX_ID and json_input.text_problem(ref) is None
+    return ref if ok else None
 
 
 def _check_fields(kind: str, data: Mapping[str, Any], ref: str | None) -> dict[str, Any]:
@@ -110,7 +128,9 @@ def prompt(prompt_id: str, survey: Mapping[str, Any], texts: Mapping[str, Any], 
                 "question": texts["question"], "low_label": texts["low_label"],
                 "high_label": texts["high_label"], "labels": texts["labels"], "followup": followup,
                 "ui": ui if ui is not None else ui_strings(locale, texts.get("thanks")),
-                "locale": locale, "appearance": survey.get("appearance") or {},
+                # finite(): an appearance an older version stored with NaN would make the whole
+                # message invalid JSON for the widget (JSON.parse refuses NaN), and the prompt lost.
+                "locale": locale, "appearance": finite(survey.get("appearance") or {}),
             },
         },
     }

@@ -33,6 +33,7 @@ from typing import Any
 
 from . import drivers
 from .time_zones import UTC_NAME, date_start, is_utc, iso_local, time_zone_error, zone
+from .limits import INT_MAX, INT_MIN
 
 DAY = 86400
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "exists")
@@ -123,6 +124,8 @@ def _candidates(raw: str) -> tuple[Any, ...]:
     else:
         try:
             number = int(raw)
+            if not INT_MIN <= number <= INT_MAX:
+                number = float(number)  # as SQLite's JSON reads a number this large: a real
         except ValueError:
             try:
                 number = float(raw)
@@ -184,6 +187,8 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = (), time_zon
         elif name == "trigger":
             try:
                 values["triggers"] = tuple(int(x) for x in raw.split(","))
+                if any(not INT_MIN <= t <= INT_MAX for t in values["triggers"]):
+                    raise ValueError(raw)
             except ValueError:
                 raise FilterError(name, "expected a trigger id or ids separated by commas") from None
         elif name in ("variant", "locale"):
