@@ -1,5 +1,9 @@
-"""Helpers of the admin-contract tests: a real answer through the real socket."""
+"""Helpers of the live tests: a real answer through the real socket; a real webhook receiver."""
 from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ces.testing import LiveServer, WsClient
 
@@ -30,23 +34,26 @@ def answer_through_widget(server: LiveServer, site: dict, user: str, event: str,
 
 
 class Receiver:
-    """A webhook receiver on the loopback: answers 200 and records each request's headers and body."""
+    """Answers `fail` 500s first, then 200s, each after `delay` seconds; records every request."""
 
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    def __init__(self, fail: int = 0, delay: float = 0.0) -> None:
+        self.fail, self.delay = fail, delay
         self.requests: list[dict] = []
+        self.times: list[float] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                self.send_response(200)
+                receiver.times.append(time.monotonic())
+                time.sleep(receiver.delay)
+                failing = len(receiver.requests) <= receiver.fail
+                self.send_response(500 if failing else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
+            def log_message(self, *args) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -55,7 +62,6 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait(self, count: int, timeout: float = 8.0) -> None:
-        import time
         deadline = time.monotonic() + timeout
         while len(self.requests) < count:
             assert time.monotonic() < deadline, f"{len(self.requests)} of {count} requests arrived"

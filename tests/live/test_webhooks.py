@@ -6,53 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
 from ces.testing import LiveServer
 
-
-class Receiver:
-    """Answers `fail` 500s first, then 200s, each after `delay` seconds; records every request."""
-
-    def __init__(self, fail: int = 0, delay: float = 0.0) -> None:
-        self.fail, self.delay = fail, delay
-        self.requests: list[dict] = []
-        self.times: list[float] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                receiver.times.append(time.monotonic())
-                time.sleep(receiver.delay)
-                failing = len(receiver.requests) <= receiver.fail
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 8.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count:
-            assert time.monotonic() < deadline, f"{len(self.requests)} of {count} requests arrived"
-            time.sleep(0.01)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from contract_helpers import Receiver
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ computed from the base tables without those rows. Retention's "delete" mode uses
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Iterable, Sequence
 
 from ..core import drivers
 from . import Storage, _in_lists
-from .reports import MAX_TEXT_VALUE, SCALAR_TYPES, _value_case
+from .reports import MAX_TEXT_VALUE, SCALAR_TYPES, _value_case, decode_properties
 
 CLOSED = "('answered','dismissed','expired')"
 
@@ -166,13 +165,7 @@ def _rows(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def _json(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw
+_json = decode_properties  # a stored JSON text, parsed (kept as it is when it is not JSON)
 
 
 def export_rows(storage: Storage, site_id: int, user_id: str) -> dict[str, Any]:
