@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from . import config as config_module
-from .bootstrap import script_tag, seed_default_site
+from .bootstrap import own_origins, script_tag, seed_default_site
 from .storage import Storage
 
 
@@ -27,13 +27,20 @@ def main() -> None:
 
 def _run(host: str, port: int, db: str, threads: int, demo: bool) -> None:
     storage = _storage(db)
-    site = seed_default_site(storage, time.time())
+    try:
+        site = seed_default_site(storage, time.time(), origins=own_origins(host, port))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
     base = f"http://{host}:{port}"
     if site is not None:
         click.echo("Created the default site, a CES 2.0 survey and triggers for "
                    "checkout_completed and ticket_closed.")
         click.echo(f"  site key:   {site['site_key']}")
         click.echo(f"  secret key: {site['secret_key']}   (keep it on your backend)")
+        click.echo(f"  allowed origins (pages that may open the widget): {', '.join(site['allowed_origins'])}")
+        click.echo("  Pages of any other origin are refused. For your shop's pages, set "
+                   "CES_BOOTSTRAP_ORIGINS=https://shop.example before the first run, or create a site with "
+                   "`ces site create NAME --origin https://shop.example` (docs/widget.md).")
         click.echo("Paste this into your pages:")
         click.echo("  " + script_tag(base, site["site_key"]))
     if demo:
@@ -82,18 +89,30 @@ def site() -> None:
 @click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
 @click.option("--identity-verification/--no-identity-verification", default=False,
               help="Refuse widget users without a valid user hash.")
+@click.option("--origin", "origins", multiple=True, metavar="ORIGIN",
+              help="An origin whose pages may open the widget, e.g. https://shop.example or "
+                   "https://*.shop.example, or '*' for any (repeatable; none: no browser page may).")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON, for scripts.")
-def site_create(name: str, db: str | None, identity_verification: bool, as_json: bool) -> None:
+def site_create(name: str, db: str | None, identity_verification: bool, origins: tuple[str, ...],
+                as_json: bool) -> None:
     """Create a site and print its keys."""
-    created = _storage(db).create_site(name, time.time(), identity_verification=identity_verification)
+    from .core import origins as origin_rules
+    problem = origin_rules.list_problem(list(origins))
+    if problem:
+        raise click.BadParameter(problem, param_hint="--origin")
+    allowed = origin_rules.clean(origins)
+    created = _storage(db).create_site(name, time.time(), identity_verification=identity_verification,
+                                       allowed_origins=allowed)
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
-            "secret_key": created["secret_key"], "identity_verification": identity_verification}
+            "secret_key": created["secret_key"], "identity_verification": identity_verification,
+            "allowed_origins": allowed}
     if as_json:
         click.echo(json.dumps(keys))
         return
     click.echo(f"site {created['id']} '{name}'")
     click.echo(f"  site key:   {created['site_key']}")
     click.echo(f"  secret key: {created['secret_key']}")
+    click.echo(f"  allowed origins: {', '.join(allowed) or 'none (only non-browser clients; add --origin)'}")
 
 
 @main.group()

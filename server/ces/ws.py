@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_sock import Sock
 
 from . import answering
-from .core import protocol
+from .core import origins, protocol
 from .core.identity import ANONYMOUS_PREFIX, is_anonymous, verify
 from .core.limits import check_object
 from .delivery import deliver_pending
@@ -26,6 +26,16 @@ sock = Sock()
 
 class Quit(Exception):
     """Close this socket (after an error that makes it pointless to go on)."""
+
+
+# Refusals after which the socket is closed; origin_not_allowed also says why in the close frame
+# (1008, policy violation), for a developer reading the browser's network panel.
+QUIT_CODES = ("unknown_site", "bad_user_hash", "origin_not_allowed")
+
+
+def page_origin() -> str | None:
+    """The `Origin` the browser sent with the upgrade (None from non-browser clients)."""
+    return request.headers.get("Origin") if has_request_context() else None
 
 
 class WidgetSession:
@@ -46,7 +56,9 @@ class WidgetSession:
                 raise protocol.ProtocolError(refused.code, refused.message, refused.field, msg.ref) from None
         except protocol.ProtocolError as err:
             self.conn.send(err.to_message())
-            if err.code in ("unknown_site", "bad_user_hash"):
+            if err.code in QUIT_CODES:
+                if err.code == "origin_not_allowed":
+                    _close(self.conn, 1008, "origin_not_allowed")
                 raise Quit from None
         except Quit:
             raise
@@ -83,6 +95,10 @@ class WidgetSession:
         site = self.services.storage.site_by_key(msg.get("site"))
         if site is None:
             raise protocol.ProtocolError("unknown_site", "No site has this key.", "site", msg.ref)
+        origin = page_origin()
+        if not origins.allowed(origin, site.get("allowed_origins") or []):
+            raise protocol.ProtocolError("origin_not_allowed", f"Pages of {origin[:100]!r} may not open this site's "  # type: ignore[index]
+                                         "widget: add the origin to the site's allowed origins.", "origin", msg.ref)
         user = msg.get("user")
         if user is None:
             raise protocol.ProtocolError("bad_message", "'user' is required (an anonymous id is fine).", "user",
@@ -138,6 +154,15 @@ class WidgetSession:
         status = answering.dismiss(self.services, *self._ids(), prompt_id)
         self.conn.send(protocol.ack(msg.ref, prompt=prompt_id, status=status))
         self.services.hub.send_to_user(*self._ids(), protocol.close(prompt_id, "dismissed"), exclude=self.conn)
+
+
+def _close(conn: Connection, code: int, reason: str) -> None:
+    """Close with a code and reason; not yet in the hub, so no other thread sends on it."""
+    conn.alive = False
+    try:
+        conn.ws.close(reason=code, message=reason)  # type: ignore[attr-defined]
+    except Exception:  # already gone
+        pass
 
 
 @sock.route("/ws")
