@@ -8,8 +8,10 @@ from typing import Any, Mapping
 from flask import Flask, jsonify
 
 from . import config as config_module
+from . import rate_limits
 from .api import admin, errors, events, surveys
 from .api import reports as reports_api
+from .api import site_limits
 from .api import webhooks as webhooks_api
 from .delivery import Scheduler
 from .services import Services
@@ -41,11 +43,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.extensions["ces_webhooks"].start_if_pending()
 
     errors.register(app)
+    rate_limits.init_app(app).guard_requests_per_ip(events.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(webhooks_api.bp)
+    app.register_blueprint(site_limits.bp)
     app.register_blueprint(widget_bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp

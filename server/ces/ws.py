@@ -18,6 +18,7 @@ from .core.limits import check_object
 from .delivery import deliver_pending
 from .hub import Connection
 from .ingest import ingest
+from .rate_limits import spend_ws_event, spend_ws_message
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,10 @@ class WidgetSession:
 
     def handle(self, raw: str | bytes) -> None:
         try:
+            over = spend_ws_message(self.conn)  # every message counts, even one that does not parse
             msg = protocol.parse(raw, self.max_message)
+            if over is not None:
+                raise over.for_message(msg.ref)
             if msg.type != "hello" and self.conn.site is None:
                 raise protocol.ProtocolError("not_identified", "Send 'hello' first.", ref=msg.ref)
             handler: Callable[[protocol.ClientMessage], None] = getattr(self, f"on_{msg.type}")
@@ -126,6 +130,7 @@ class WidgetSession:
         problem = check_object(properties)
         if problem:
             raise protocol.ProtocolError("bad_message", f"properties: {problem}", "properties", msg.ref)
+        spend_ws_event(self.conn, msg.ref)  # before anything is stored: a flood cannot fill the database
         event = {"user_id": self.conn.user_id, "name": msg.get("name"), "properties": properties,
                  "event_id": msg.get("event_id")}
         result = ingest(self.services, self.conn.site, [event], source="widget")[0]  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import pytest
 import simple_websocket
@@ -33,13 +33,23 @@ def shop_site(live_server: LiveServer) -> dict[str, Any]:
         "Shop", live_server.clock(), allowed_origins=["https://shop.example", "https://*.brand.example"])
 
 
-def hello(url: str, site_key: str, origin: str | None, user: str = "u1") -> tuple[WsClient, dict[str, Any]]:
-    """A socket opened by a page of `origin` (None: no Origin header), its hello, the first reply."""
-    tab = WsClient(url, headers={"Origin": origin} if origin is not None else None)
-    tab.send({"type": "hello", "id": "h1", "site": site_key, "user": user})
-    reply = tab.recv(timeout=5)
-    assert reply is not None
-    return tab, reply
+@pytest.fixture
+def hello() -> Iterator[Callable[..., tuple[WsClient, dict[str, Any]]]]:
+    """open(url, site_key, origin, user): a socket opened by a page of `origin` (None: no Origin
+    header), its hello sent, and the first reply. Every socket is closed after the test."""
+    opened: list[WsClient] = []
+
+    def open_(url: str, site_key: str, origin: str | None, user: str = "u1") -> tuple[WsClient, dict[str, Any]]:
+        tab = WsClient(url, headers={"Origin": origin} if origin is not None else None)
+        opened.append(tab)
+        tab.send({"type": "hello", "id": "h1", "site": site_key, "user": user})
+        reply = tab.recv(timeout=5)
+        assert reply is not None
+        return tab, reply
+
+    yield open_
+    for tab in opened:
+        tab.close()
 
 
 def assert_refused_and_closed(tab: WsClient, reply: dict[str, Any]) -> None:
@@ -53,39 +63,39 @@ def assert_refused_and_closed(tab: WsClient, reply: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", "https://shop.example.evil.example",
                                     "http://shop.example", "https://shop.example:8443"])
-def test_a_page_of_another_origin_is_refused_and_closed(live_server: LiveServer, shop_site, origin: str) -> None:
+def test_a_page_of_another_origin_is_refused_and_closed(live_server: LiveServer, shop_site, origin: str, hello) -> None:
     tab, reply = hello(live_server.ws_url, shop_site["site_key"], origin)
     assert_refused_and_closed(tab, reply)
     assert live_server.services.hub.connections(shop_site["id"], "u1") == []
 
 
-def test_a_page_of_an_allowed_origin_gets_welcome(live_server: LiveServer, shop_site) -> None:
+def test_a_page_of_an_allowed_origin_gets_welcome(live_server: LiveServer, shop_site, hello) -> None:
     for origin in ("https://shop.example", "HTTPS://Shop.Example:443"):
         tab, reply = hello(live_server.ws_url, shop_site["site_key"], origin)
         assert reply["type"] == "welcome", (origin, reply)
         tab.close()
 
 
-def test_a_wildcard_entry_allows_subdomains_only(live_server: LiveServer, shop_site) -> None:
+def test_a_wildcard_entry_allows_subdomains_only(live_server: LiveServer, shop_site, hello) -> None:
     tab, reply = hello(live_server.ws_url, shop_site["site_key"], "https://eu.brand.example")
     assert reply["type"] == "welcome"
     tab, reply = hello(live_server.ws_url, shop_site["site_key"], "https://brand.example")
     assert_refused_and_closed(tab, reply)
 
 
-def test_a_client_without_origin_is_let_through(live_server: LiveServer, shop_site) -> None:
+def test_a_client_without_origin_is_let_through(live_server: LiveServer, shop_site, hello) -> None:
     """Non-browser clients send no Origin: the check cannot apply to them (identity verification does)."""
     tab, reply = hello(live_server.ws_url, shop_site["site_key"], None)
     assert reply["type"] == "welcome"
 
 
-def test_a_site_with_no_origin_refuses_every_page(live_server: LiveServer) -> None:
+def test_a_site_with_no_origin_refuses_every_page(live_server: LiveServer, hello) -> None:
     closed = live_server.services.storage.create_site("Backend only", live_server.clock())
     tab, reply = hello(live_server.ws_url, closed["site_key"], "http://127.0.0.1:1234")
     assert_refused_and_closed(tab, reply)
 
 
-def test_the_refusal_reaches_one_socket_only(live_server: LiveServer, shop_site) -> None:
+def test_the_refusal_reaches_one_socket_only(live_server: LiveServer, shop_site, hello) -> None:
     """A refused page does not disturb a welcome socket of the same site and user."""
     good, reply = hello(live_server.ws_url, shop_site["site_key"], "https://shop.example", user="same")
     assert reply["type"] == "welcome"
@@ -119,7 +129,7 @@ def test_site_create_refuses_an_invalid_origin_and_creates_nothing(tmp_path, bad
     assert no_site_in(db)
 
 
-def test_first_run_allows_the_servers_own_origin_and_bootstrap_origins(tmp_path) -> None:
+def test_first_run_allows_the_servers_own_origin_and_bootstrap_origins(tmp_path, hello) -> None:
     """`ces serve` on a new database: the default site allows the pages the server serves itself
     (the demo shop) and CES_BOOTSTRAP_ORIGINS, prints them, and refuses any other page."""
     proc, url = ces_serve(tmp_path / "ces.db", threads=20,

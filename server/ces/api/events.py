@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from ..ingest import ingest
+from ..rate_limits import spend_api_events
 from .auth import current_site
 from .body import json_object
 from .schemas import DryRunSchema, IdentifyBatchSchema, IdentifySchema, load_events
@@ -26,6 +27,7 @@ def post_events():
     site = current_site()
     dry_run = DryRunSchema().load(request.args)["dry_run"]
     events = _events_from_body()
+    spend_api_events(site, len(events))
     results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run)
     return jsonify(results=results, dry_run=dry_run)
 
@@ -35,6 +37,7 @@ def post_identify():
     site = current_site()
     body = json_object()
     users = IdentifyBatchSchema().load(body)["users"] if "users" in body else [IdentifySchema().load(body)]
+    spend_api_events(site, len(users))
     services = current_app.extensions["ces"]
     with services.storage.write() as db:
         for user in users:
