@@ -198,6 +198,9 @@ class RateLimits:
         items = self.items(name, site)
         for item in items:
             if item.amount < cost:
+                if cost == 1:  # a limit of 0: nothing of this kind is accepted (a site may want that)
+                    raise RateLimited(name, item.get_expiry())
+                # Waiting would not help a batch larger than the whole limit.
                 raise ApiError(400, "over_rate_limit", f"{cost} at once is more than the limit {name} allows "
                                f"({item.amount} per {item.GRANULARITY.name}); send smaller batches.",
                                {"events": [f"At most {item.amount} per request under {name}."]})

@@ -281,3 +281,35 @@ def test_an_invalid_site_limit_is_refused_and_changes_nothing(live_server: LiveS
 def test_a_wrong_limit_in_the_config_stops_the_server_with_its_name(tmp_path) -> None:
     with pytest.raises(ValueError, match="LIMIT_WS_EVENTS_PER_USER"):
         LiveServer(tmp_path / "bad.db", LIMIT_WS_EVENTS_PER_USER="often")
+
+
+def test_a_site_can_turn_widget_events_off_with_a_limit_of_zero(live_server: LiveServer) -> None:
+    status, _ = live_server.admin("PUT", f"/api/v1/sites/{live_server.site['id']}/limits",
+                                  {"ws_events_per_user": "0/minute"})
+    assert status == 200
+    tab = live_server.ws("anon-zero", anonymous=True)
+    replies = flood(tab, 3)
+    assert [(r["type"], r["code"], r["ref"]) for r in replies] == [("error", "rate_limited", f"f{i}") for i in range(3)]
+    assert all(r["retry_after"] == 60 for r in replies)
+    assert stored(live_server, live_server.site["id"], "anon-zero") == 0
+    assert live_server.post_events({"user_id": "anon-zero", "name": "page_viewed"})[0] == 200  # the backend still may
+
+
+def test_the_sdk_waits_out_a_429_and_delivers_every_event_once(tmp_path) -> None:
+    """The backend's side of a limit: the SDK honours Retry-After, nothing is lost or doubled."""
+    import ces_sdk
+
+    server = LiveServer(tmp_path / "sdk.db", LIMIT_API_EVENTS_PER_KEY="40/second")
+    client = ces_sdk.Client(server.site["secret_key"], server.url, flush_at=20, flush_interval=0.05)
+    try:
+        for i in range(200):
+            client.track(f"user-{i % 7}", "page_viewed", {"i": i})
+        assert client.flush(60)
+        stats = client.stats.snapshot()
+        assert stats["sent"] == 200 and stats["retries"] > 0  # some batches were answered 429 and sent again
+        rows = server.services.storage.all("select properties from events where site_id = ?", [server.site["id"]])
+        assert sorted(json.loads(r["properties"])["i"] if isinstance(r["properties"], str) else r["properties"]["i"]
+                      for r in rows) == list(range(200))
+    finally:
+        client.shutdown(5)
+        server.stop()
