@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(widget_bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp
+        app.extensions["ces_limits"].guard_requests_per_ip(demo_bp)  # its posts write events too
         app.register_blueprint(demo_bp)
     sock.init_app(app)
 
