@@ -26,10 +26,12 @@ from test_widget_support import HOST, open_shop, shop, wait_until  # noqa: F401 
 SITE_KEY, SECRET_KEY = "site_restart", "sk_restart"
 
 
-def start(port: int, db: Path) -> subprocess.Popen[bytes]:
-    """`ces serve` in a process group of its own (gunicorn's master and worker: signal both)."""
+def start(port: int, db: Path, shop_origin: str) -> subprocess.Popen[bytes]:
+    """`ces serve` in a process group of its own (gunicorn's master and worker: signal both); its
+    default site allows the shop's pages, served from another port, as a customer would set it up."""
     return ces_serve(db, threads=50, port=port, start_new_session=True,
-                     env={"CES_BOOTSTRAP_SITE_KEY": SITE_KEY, "CES_BOOTSTRAP_SECRET_KEY": SECRET_KEY})[0]
+                     env={"CES_BOOTSTRAP_SITE_KEY": SITE_KEY, "CES_BOOTSTRAP_SECRET_KEY": SECRET_KEY,
+                          "CES_BOOTSTRAP_ORIGINS": shop_origin})[0]
 
 
 def kill(proc: subprocess.Popen[bytes]) -> None:
@@ -54,7 +56,7 @@ def test_server_killed_before_the_ack_answer_arrives_once_after_restart(shop, pa
     port, db = free_port(), tmp_path / "ces.db"
     url = f"http://127.0.0.1:{port}"
     server = SimpleNamespace(url=url, site={"site_key": SITE_KEY})  # what the host page helper needs
-    procs = [start(port, db)]
+    procs = [start(port, db, shop.url)]
     try:
         user = "restart-" + uuid.uuid4().hex[:8]
         # data-retry-max: reconnect at most 1 s apart (production: 30 s), to keep the test short.
@@ -80,7 +82,7 @@ def test_server_killed_before_the_ack_answer_arrives_once_after_restart(shop, pa
 
         kill(procs[0])  # gone with the answer in its socket buffer
         assert rows(db, "select count(*) from answers") == [(0,)]
-        procs.append(start(port, db))  # same port, same database file
+        procs.append(start(port, db, shop.url))  # same port, same database file
         wait_until(lambda: outbox(page) == {}, timeout=10, page=page)  # re-sent and acked
 
         assert rows(db, "select prompt_id, score from answers") == [(prompt_id, 6)]

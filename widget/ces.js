@@ -110,8 +110,9 @@
     },
     ack: m => drop(m.ref),
     error({ code, message, ref }) {
-      if (/^(unknown_site|bad_user_hash)$/.test(code)) quiet = code, ws?.close();
-      else if (!/^(internal|not_identified)$/.test(code)) drop(ref);
+      // origin_not_allowed: quiet, as for a wrong key. rate_limited: the answer stays in the box for the next welcome.
+      if (/^(unknown_site|bad_user_hash|origin_.*)$/.test(code)) quiet = code, ws?.close();
+      else if (!/^(internal|not_identified|rate_.*)$/.test(code)) drop(ref);
       warn(code, message);
     }
   };

@@ -8,8 +8,10 @@ from typing import Any, Mapping
 from flask import Flask, jsonify
 
 from . import config as config_module
+from . import rate_limits
 from .api import admin, errors, events, openapi, sites, surveys
 from .api import reports as reports_api
+from .api import site_limits
 from .api import webhooks as webhooks_api
 from .api import audit as audit_api
 from .api import retention as retention_api
@@ -59,6 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.url_map.converters["int"] = openapi.SqliteInt
     body.register(app)  # URL text: UTF-8, no NUL
     security_headers.register(app)
+    rate_limits.init_app(app).guard_requests_per_ip(events.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(admin.bp)
@@ -68,10 +71,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(users_api.bp)
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
+    app.register_blueprint(site_limits.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp
+        app.extensions["ces_limits"].guard_requests_per_ip(demo_bp)  # its posts write events too
         app.register_blueprint(demo_bp)
     sock.init_app(app)
     app.wsgi_app = without_compression(app.wsgi_app)  # type: ignore[method-assign]

@@ -5,8 +5,9 @@ The same seed serves `ces serve`, the demo and the tests, so the demo is always 
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
+from .core import origins as origin_rules
 from .core.texts import BUILTIN
 from .storage import Storage
 
@@ -15,21 +16,44 @@ DEFAULT_TEXTS = {lang: {k: t[k] for k in ("question", "low_label", "high_label",
                  for lang, t in BUILTIN["ces7"].items()}
 
 
-def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+def own_origins(host: str, port: int) -> list[str]:
+    """The origins of pages this server itself serves (the demo shop): http://HOST:PORT, and the
+    loopback names a browser on this machine would use."""
+    names = ["localhost", "127.0.0.1"]
+    if host not in ("", "0.0.0.0", "::", "[::]"):  # a wildcard bind is no page's origin
+        names.insert(0, f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    return origin_rules.clean(f"http://{name}:{port}" for name in names)
+
+
+def bootstrap_origins(environ: Mapping[str, str]) -> list[str]:
+    """CES_BOOTSTRAP_ORIGINS, comma-separated; ValueError naming the variable when one is not an origin."""
+    entries = [e.strip() for e in environ.get("CES_BOOTSTRAP_ORIGINS", "").split(",") if e.strip()]
+    problem = origin_rules.list_problem(entries)
+    if problem:
+        raise ValueError(f"CES_BOOTSTRAP_ORIGINS: {problem}")
+    return entries
+
+
+def seed_default_site(storage: Storage, now: float, environ: Mapping[str, str] | None = None,
+                      origins: Iterable[str] = ()) -> dict[str, Any] | None:
     """Create the default site, survey and triggers when the database has no site yet.
 
-    Returns the new site, or None when one existed already (keys are printed only once).
+    The site's allowed origins are `origins` (the server's own, from `ces serve`; "*" in the tests)
+    plus CES_BOOTSTRAP_ORIGINS. Returns the new site, or None when one existed already (keys are
+    printed only once).
     """
     environ = os.environ if environ is None else environ
     with storage.setting_up():  # two servers started together on a new file seed it once
-        return _seed(storage, now, environ)
+        return _seed(storage, now, environ, origins)
 
 
-def _seed(storage: Storage, now: float, environ: Mapping[str, str]) -> dict[str, Any] | None:
+def _seed(storage: Storage, now: float, environ: Mapping[str, str], origins: Iterable[str]) -> dict[str, Any] | None:
     if storage.first_site() is not None:
         return None
+    allowed = origin_rules.clean([*origins, *bootstrap_origins(environ)])
     site = storage.create_site("Default site", now, site_key=environ.get("CES_BOOTSTRAP_SITE_KEY") or None,
-                               secret_key=environ.get("CES_BOOTSTRAP_SECRET_KEY") or None)
+                               secret_key=environ.get("CES_BOOTSTRAP_SECRET_KEY") or None,
+                               allowed_origins=allowed)
     # One survey on the default site: a survey wait on top of the 30-day recontact wait would only
     # make the demo's single survey ask less often than the policy's documented recontact wait.
     storage.set_site_settings(site["id"], {"fatigue": {"survey_wait": None}})

@@ -10,7 +10,7 @@ import click
 
 from . import audit
 from . import config as config_module
-from .bootstrap import script_tag, seed_default_site
+from .bootstrap import own_origins, script_tag, seed_default_site
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update
 from .storage import Storage
 from .storage.tokens import TokenStore
@@ -33,7 +33,10 @@ def _run(host: str | None, port: int | None, db: str, connections: int, demo: bo
     host = host or conf["LISTEN_HOST"]   # --host, else CES_LISTEN_HOST (CES_HOST, deprecated)
     port = port or int(conf["PORT"])     # --port, else CES_PORT: for `ces demo` as for `ces serve`
     storage = _storage(db)
-    site = seed_default_site(storage, time.time())
+    try:
+        site = seed_default_site(storage, time.time(), origins=own_origins(host, port))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
     base = f"http://{host}:{port}"
     if site is not None:
         audit.record(storage, audit.cli_actor(), "site.create", f"site:{site['id']}",
@@ -42,6 +45,11 @@ def _run(host: str | None, port: int | None, db: str, connections: int, demo: bo
                    "checkout_completed and ticket_closed.")
         click.echo(f"  site key:   {site['site_key']}")
         click.echo(f"  secret key: {site['secret_key']}   (keep it on your backend)")
+        click.echo(f"  allowed origins (pages that may open the widget): {', '.join(site['allowed_origins'])}")
+        click.echo("  Pages of any other origin are refused. For your shop's pages: "
+                   f"`ces site update {site['site_key']} --add-origin https://shop.example` "
+                   "(a new site: `ces site create NAME --origin https://shop.example`; before the first "
+                   "run: CES_BOOTSTRAP_ORIGINS; docs/widget.md).")
         click.echo("Paste this into your pages:")
         click.echo("  " + script_tag(base, site["site_key"]))
         click.echo("Admin API: create a token with")
@@ -102,20 +110,32 @@ def site() -> None:
 @click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
 @click.option("--identity-verification/--no-identity-verification", default=False,
               help="Refuse widget users without a valid user hash.")
+@click.option("--origin", "origins", multiple=True, metavar="ORIGIN",
+              help="An origin whose pages may open the widget, e.g. https://shop.example or "
+                   "https://*.shop.example, or '*' for any (repeatable; none: no browser page may).")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON, for scripts.")
-def site_create(name: str, db: str | None, identity_verification: bool, as_json: bool) -> None:
+def site_create(name: str, db: str | None, identity_verification: bool, origins: tuple[str, ...],
+                as_json: bool) -> None:
     """Create a site and print its keys."""
+    from .core import origins as origin_rules
+    problem = origin_rules.list_problem(list(origins))
+    if problem:
+        raise click.BadParameter(problem, param_hint="--origin")
+    allowed = origin_rules.clean(origins)
     storage = _storage(db)
-    created = storage.create_site(name, time.time(), identity_verification=identity_verification)
+    created = storage.create_site(name, time.time(), identity_verification=identity_verification,
+                                  allowed_origins=allowed)
     audit.record(storage, audit.cli_actor(), "site.create", f"site:{created['id']}", {"name": name})
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
-            "secret_key": created["secret_key"], "identity_verification": identity_verification}
+            "secret_key": created["secret_key"], "identity_verification": identity_verification,
+            "allowed_origins": allowed}
     if as_json:
         click.echo(json.dumps(keys))
         return
     click.echo(f"site {created['id']} '{name}'")
     click.echo(f"  site key:   {created['site_key']}")
     click.echo(f"  secret key: {created['secret_key']}")
+    click.echo(f"  allowed origins: {', '.join(allowed) or 'none (only non-browser clients; add --origin)'}")
 
 
 site.add_command(site_list)

@@ -31,14 +31,26 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_MAX": 3600.0,
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "RETENTION_INTERVAL": 3600,     # seconds between background retention runs (0: never)
+    # Rate limits (server/ces/rate_limits.py, docs/deployment.md "Limits"): "N/second|minute|hour|day",
+    # several joined by ";". The ws_* and api_events_per_key ones can be overridden per site.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",       # or redis://host:6379 (pip install redis) for shared counts
+    "LIMIT_API_EVENTS_PER_KEY": "100000/minute",  # events + identified users per secret key
+    "LIMIT_API_REQUESTS_PER_IP": "12000/minute",  # POST /api/v1/events and /identify
+    "LIMIT_AUTH_FAILURES_PER_IP": "30/minute",    # 401s from the API; past it, 429 before any key check
+    "LIMIT_WS_MESSAGES_PER_SOCKET": "300/minute",
+    "LIMIT_WS_MESSAGES_PER_USER": "600/minute",
+    "LIMIT_WS_EVENTS_PER_USER": "60/minute;1000/day",
+    "LIMIT_WS_EVENTS_PER_IP": "1200/minute;100000/day",
+    "PROXY_HOPS": 0,   # reverse proxies in front of the server whose X-Forwarded-For is trusted
 }
 
 # Environment values are strings; these keys are converted to the type of their default.
 _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
              "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
-             "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL"}
+             "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL", "PROXY_HOPS"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
-_BOOL_KEYS = {"DEMO"}
+_BOOL_KEYS = {"DEMO", "RATELIMIT_ENABLED"}
 
 
 def load_file(path: str | os.PathLike) -> dict[str, Any]:

@@ -107,8 +107,9 @@ def ces_serve(db: str | Path, connections: int = 1000, port: int | None = None, 
 class WsClient:
     """A widget stand-in speaking the protocol over a real websocket."""
 
-    def __init__(self, url: str) -> None:
-        self.ws = simple_websocket.Client.connect(url)
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        # `headers`: e.g. {"Origin": ...}, which a browser sends with every upgrade.
+        self.ws = simple_websocket.Client.connect(url, headers=headers)
         self.backlog: list[dict[str, Any]] = []  # messages skipped by expect(), kept in order
 
     def send(self, message: dict[str, Any] | str) -> None:
@@ -219,7 +220,9 @@ class LiveServer:
         self.clock = OffsetClock()
         self.services = Services(Storage(self.db_path, "NORMAL"), clock=self.clock)
         self.app = create_app({"DATABASE": self.db_path, "DEMO": True, **config}, services=self.services)
-        self.site: dict[str, Any] = seed_default_site(self.services.storage, self.clock())  # type: ignore[assignment]
+        # Any origin: the browser tests serve their host pages from other loopback ports.
+        self.site: dict[str, Any] = seed_default_site(self.services.storage, self.clock(),  # type: ignore[assignment]
+                                                      origins=["*"])
         self.admin_token = self.services.storage.create_admin_token("tests", self.clock())[1]
         self.survey_id = self.services.storage.one("select id from surveys order by id limit 1")["id"]  # type: ignore[index]
         self._server = make_server("127.0.0.1", 0, _websockets_end_at_the_close_frame(self.app), threaded=True,

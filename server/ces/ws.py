@@ -9,16 +9,17 @@ import logging
 import time
 from typing import Any, Callable
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_sock import Sock
 
 from . import answering
-from .core import protocol
+from .core import origins, protocol
 from .core.identity import ANONYMOUS_PREFIX, is_anonymous, keys_in_force, verify
 from .core.limits import check_object
 from .delivery import deliver_pending
 from .hub import Connection
 from .ingest import ingest
+from .rate_limits import spend_ws_event, spend_ws_message
 from .services import Services
 from .storage.visits import touch_visit
 
@@ -29,6 +30,17 @@ POLICY_VIOLATION = 1008
 
 class Quit(Exception):
     """Close this socket (after an error that makes it pointless to go on)."""
+
+
+# Refusals after which the socket is closed: a normal close after the error message, or 1008
+# (policy violation) with the code as the reason for the policies a page runs into.
+QUIT_CODES = ("unknown_site", "bad_user_hash", "origin_not_allowed", "too_many_sockets")
+POLICY_CLOSES = ("origin_not_allowed", "too_many_sockets")
+
+
+def page_origin() -> str | None:
+    """The `Origin` the browser sent with the upgrade (None from non-browser clients)."""
+    return request.headers.get("Origin") if has_request_context() else None
 
 
 class WidgetSession:
@@ -42,8 +54,11 @@ class WidgetSession:
     def handle(self, raw: str | bytes) -> None:
         ref: str | None = None  # the message's id, for every reply, `internal` included
         try:
+            over = spend_ws_message(self.conn)  # every message counts, even one that does not parse
             msg = protocol.parse(raw, self.max_message)
             ref = msg.ref
+            if over is not None:
+                raise over.for_message(msg.ref)
             if msg.type != "hello" and self.conn.site is None:
                 raise protocol.ProtocolError("not_identified", "Send 'hello' first.", ref=msg.ref)
             if msg.type != "hello":
@@ -55,7 +70,9 @@ class WidgetSession:
                 raise protocol.ProtocolError(refused.code, refused.message, refused.field, msg.ref) from None
         except protocol.ProtocolError as err:
             self.conn.send(err.to_message())
-            if err.code in ("unknown_site", "bad_user_hash", "too_many_sockets"):
+            if err.code in QUIT_CODES:
+                if err.code in POLICY_CLOSES:  # the code as the reason, for the browser's network panel
+                    self.conn.close(POLICY_VIOLATION, err.code)
                 raise Quit from None
         except Quit:
             raise
@@ -106,6 +123,10 @@ class WidgetSession:
         site = self.services.storage.site_by_key(msg.get("site"))
         if site is None:
             raise protocol.ProtocolError("unknown_site", "No site has this key.", "site", msg.ref)
+        origin = page_origin()
+        if not origins.allowed(origin, site.get("allowed_origins") or []):
+            raise protocol.ProtocolError("origin_not_allowed", f"Pages of {origin[:100]!r} may not open this site's "  # type: ignore[index]
+                                         "widget: add the origin to the site's allowed origins.", "origin", msg.ref)
         user = msg.get("user")
         if user is None:
             raise protocol.ProtocolError("bad_message", "'user' is required (an anonymous id is fine).", "user",
@@ -135,6 +156,7 @@ class WidgetSession:
         problem = check_object(properties)
         if problem:
             raise protocol.ProtocolError("bad_message", f"properties: {problem}", "properties", msg.ref)
+        spend_ws_event(self.conn, msg.ref)  # before anything is stored: a flood cannot fill the database
         event = {"user_id": self.conn.user_id, "name": msg.get("name"), "properties": properties,
                  "event_id": msg.get("event_id")}
         self.visit = msg.get("visit") or self.visit  # the tab starts a new visit after 30 idle minutes

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
 from ..ingest import ingest
+from ..rate_limits import spend_api_events
 from .auth import current_site
 from .body import json_object
 from .errors import ApiError
@@ -31,6 +32,7 @@ def post_events():
     except ValidationError as err:
         raise ApiError(400, "validation_error", "Invalid query string.", err.normalized_messages()) from err
     events = _events_from_body()
+    spend_api_events(site, len(events))
     results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run)
     return jsonify(results=results, dry_run=dry_run)
 
@@ -40,6 +42,7 @@ def post_identify():
     site = current_site()
     body = json_object()
     users = IdentifyBatchSchema().load(body)["users"] if "users" in body else [IdentifySchema().load(body)]
+    spend_api_events(site, len(users))
     services = current_app.extensions["ces"]
     with services.storage.write() as db:
         for user in users:

@@ -152,6 +152,10 @@ OPERATIONS: dict[str, Op] = {
                                    query=O.DeliveriesQueryDoc, answer=O.DeliveriesSchema, errors=(400, 404)),
     "webhooks.replay_delivery": Op("Send a delivery again (same webhook-id)", tag="webhooks", ok=202,
                                    answer=O.ReplaySchema, errors=(404,)),
+    "site_limits.get_limits": Op("A site's rate limits: effective, the site's own, the server's default", tag="sites",
+                                 answer=O.SiteLimitsOutSchema, errors=(404,)),
+    "site_limits.put_limits": Op("Set a site's own rate limits (null: back to the default; others kept)", tag="sites",
+                                 body=O.SiteLimitsBodyDoc, answer=O.SiteLimitsOutSchema, errors=(*_WRITE, 404)),
     # customers' data (docs/privacy.md)
     "users.erase_user": Op("Erase everything stored about one user (reports corrected, recorded by hash)",
                            tag="privacy", query=O.UserSiteQueryDoc, answer=O.ErasedSchema, errors=(400, 404)),
@@ -203,7 +207,8 @@ _ERROR_TEXT = {400: "Invalid input: `fields` names each bad field.", 401: "No, a
                403: "The token's scope does not allow this (read-only, or one site only).",
                404: "Unknown id (also: an object of a site the token does not reach).",
                409: "Conflict with what is stored.", 413: "Body over the size limit.",
-               415: "A body not sent as application/json."}
+               415: "A body not sent as application/json.",
+               429: "Over a rate limit (docs/deployment.md, \"Limits\"): retry after the `Retry-After` header's seconds."}
 _SECURITY = {"admin": [{"adminToken": []}], "site": [{"siteSecretKey": []}],
              "site_or_admin": [{"siteSecretKey": []}, {"adminToken": []}]}
 
@@ -237,7 +242,8 @@ def _operation(endpoint: str, op: Op, path_params: list[dict[str, Any]]) -> dict
             responses[str(op.ok)]["links"] = {
                 operation_id(t): {"operationId": operation_id(t), "parameters": {param: "$response.body#/id"}}
                 for t in targets}
-    for status in sorted({401, *((403,) if op.auth != "site" else ()), *op.errors}):
+    # 429 everywhere: failed authentications are limited per address on every route.
+    for status in sorted({401, 429, *((403,) if op.auth != "site" else ()), *op.errors}):
         responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
     out["responses"] = responses
     return out

@@ -471,3 +471,25 @@ class AuditListSchema(Schema):
     total = fields.Integer(required=True)
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)
+
+
+# -- a site's rate limits (api/site_limits.py; docs/deployment.md "Limits") ------------------------------
+from ..rate_limits import SITE_RULES  # noqa: E402  (the names are the rate-limit module's)
+
+_LIMIT_TEXT = "A limit: N/second|minute|hour|day, several joined by ';' (e.g. 60/minute;1000/day); null: the default."
+SiteLimitsBodyDoc = Schema.from_dict(
+    {name: fields.String(allow_none=True, metadata={"description": _LIMIT_TEXT}) for name in SITE_RULES},
+    name="SiteLimitsBodyDoc")
+
+
+class LimitValueSchema(Schema):
+    effective = fields.String(required=True)
+    site = fields.String(allow_none=True, required=True)
+    default = fields.String(required=True)
+
+
+SiteLimitsOutSchema = Schema.from_dict(
+    {"site_id": fields.Integer(required=True),
+     "limits": fields.Nested(Schema.from_dict({name: fields.Nested(LimitValueSchema, required=True)
+                                               for name in SITE_RULES}, name="SiteLimitsValues"), required=True)},
+    name="SiteLimitsOutSchema")
