@@ -194,7 +194,8 @@ def start(kind: str, tmp: str) -> tuple[subprocess.Popen, int]:
                               env={"CES_BOOTSTRAP_SITE_KEY": SITE, "CES_BOOTSTRAP_SECRET_KEY": SECRET,
                                    "CES_WS_MAX_PER_ADDRESS": "0",
                                    # 20,000 handshakes at once on 2 shared cores: no hello deadline
-                                   "CES_WS_HELLO_TIMEOUT": "300"},
+                                   "CES_WS_HELLO_TIMEOUT": "300",
+                                   **json.loads(os.environ.get("CES_BENCH_EXTRA_ENV", "{}"))},
                               stderr=open(Path(tmp) / "server.log", "ab"))
         return proc, int(url.rsplit(":", 1)[1])
     port = free_port()

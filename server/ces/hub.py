@@ -80,6 +80,7 @@ class Hub:
         self._by_user: dict[tuple[int, str], set[Connection]] = {}
         self._open: set[Connection] = set()
         self._by_address: dict[str | None, int] = {}
+        self._sites: dict[int, dict[str, Any]] = {}
 
     def accept(self, conn: Connection, max_per_address: int) -> bool:
         """Count a newly upgraded socket; False (not counted) when its address has the most allowed."""
@@ -142,6 +143,16 @@ class Hub:
     def count(self) -> int:
         with self._lock:
             return sum(len(c) for c in self._by_user.values())
+
+    def shared_site(self, site: dict[str, Any]) -> dict[str, Any]:
+        """One dict per site for all its sockets: each connection keeps its site, re-read on every
+        message, and a private copy of the row (origins, settings, keys) is ~1.5 KB per socket.
+        Read-only by convention: connections never change it."""
+        known = self._sites.get(site["id"])
+        if known == site:
+            return known  # type: ignore[return-value]
+        self._sites[site["id"]] = site
+        return site
 
     def close_all(self, code: int, reason: str) -> int:
         """Close every open socket (identified or not); how many there were."""

@@ -16,6 +16,7 @@ import functools
 import logging
 import math
 import threading
+import weakref
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -106,21 +107,63 @@ def settings_problems(value: Any) -> dict[str, str]:
 
 
 class SweepingMemoryStorage(MemoryStorage):
-    """`limits`' in-process storage, sweeping expired keys once a second instead of every 10 ms.
+    """`limits`' in-process storage, swept of expired keys by one thread, once a second.
 
-    Reads already ignore expired keys; the sweep only frees memory. Measured with 30,000 keys
-    (about one per recently active socket) the stock sweep takes ~2 ms a pass, 100 passes a second
-    while anything is counted: a fifth of a core, in bursts that would show in every socket's latency.
+    Reads already ignore expired keys; the sweep only frees memory. The stock storage re-arms a
+    `threading.Timer` (10 ms) from inside every count. Measured with 30,000 keys (about one per
+    recently active socket) a pass takes ~2 ms: a fifth of a core. Worse, under gevent starting a
+    thread yields to the loop: thousands of sockets counting their `hello` at once each saw the
+    timer not yet alive, each started another and yielded in the middle of their message, with
+    an SQLite connection borrowed, so the pool opened one per socket (bench/bench_sockets.py: 200 KB
+    per idle socket instead of 40, then "unable to open database file" at 10,000 sockets). One
+    sweeper, started once, yields once.
     """
 
     STORAGE_SCHEME = ["ces-memory"]
     SWEEP_SECONDS = 1.0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One lock for every key instead of one per key: each count is a few dict operations, and
+        # a lock object per counted key was a kilobyte per open socket under gevent.
+        self.locks = _OneLock()  # type: ignore[assignment]
+
     def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the base class's private scheduler
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
-            self.timer.daemon = True
-            self.timer.start()
+        if getattr(self, "_sweeper", None) is not None:
+            return
+        self._sweeper = threading.Thread(target=_sweep, args=(weakref.ref(self),), name="ces-ratelimit-sweep",
+                                         daemon=True)
+        self._sweeper.start()
+
+
+class _OneLock:
+    """What MemoryStorage asks of its `locks` mapping (`[key]`, `pop`, `clear`), with one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._lock
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        return default
+
+    def clear(self) -> None:
+        pass
+
+
+def _sweep(storage_ref: "weakref.ref[SweepingMemoryStorage]") -> None:
+    """Expire the storage's old keys every SWEEP_SECONDS while the storage exists."""
+    while True:
+        time.sleep(SweepingMemoryStorage.SWEEP_SECONDS)
+        storage = storage_ref()
+        if storage is None:
+            return
+        try:
+            storage._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        except Exception:  # a bad sweep must not end the sweeping
+            log.exception("rate-limit sweep failed")
+        del storage
 
 
 def storage_uri(configured: str) -> str:

@@ -285,3 +285,42 @@ def test_reports_run_off_the_loop_while_events_and_answers_are_written(server, t
         stop.set()
         flooder.join(timeout=30)
     assert not failures
+
+
+def _worker_files(proc: subprocess.Popen, suffix: str) -> int:
+    """Open descriptors of the gunicorn worker (the master's child) whose target ends with `suffix`."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) != proc.pid:
+                    continue
+            except (OSError, IndexError):
+                continue
+            count = 0
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                try:
+                    count += os.readlink(f"/proc/{entry}/fd/{fd}").endswith(suffix)
+                except OSError:
+                    pass
+            return count
+    raise AssertionError("no worker process")
+
+
+@pytest.mark.parametrize("server", [{"CES_WS_MAX_PER_ADDRESS": "0"}], indirect=True)
+def test_many_hellos_at_once_borrow_a_few_database_connections(server) -> None:
+    """Nothing may yield to another socket while a message holds a pooled SQLite connection: under
+    gevent each socket would then open its own (~160 KB and a descriptor each; at 10,000 sockets the
+    server ran out of files). A rate-limit counter that started a timer per count did exactly that."""
+    proc, url = server
+    sockets = [RawSocket(url, timeout=10) for _ in range(400)]
+    for i, ws in enumerate(sockets):  # all sent before any is answered
+        ws.send_text(f'{{"type":"hello","site":"{SITE}","user":"burst-{i}"}}')
+    try:
+        deadline = time.monotonic() + 20
+        while http("GET", url + "/healthz")[1]["sockets"] < 400:
+            assert time.monotonic() < deadline, "not every hello was answered"
+            time.sleep(0.1)
+        assert _worker_files(proc, "ces.db") <= 20, "sockets kept or opened their own database connections"
+    finally:
+        for ws in sockets:
+            ws.close()
