@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping
 from .core import origins as origin_rules
 from .core.texts import BUILTIN
 from .storage import Storage
+from .storage.sites import SiteStore
 
 # The default survey's texts: CES 2.0's built-in wording in the five languages (core/texts.py).
 DEFAULT_TEXTS = {lang: {k: t[k] for k in ("question", "low_label", "high_label", "followup")}
@@ -23,6 +24,20 @@ def own_origins(host: str, port: int) -> list[str]:
     if host not in ("", "0.0.0.0", "::", "[::]"):  # a wildcard bind is no page's origin
         names.insert(0, f"[{host}]" if ":" in host and not host.startswith("[") else host)
     return origin_rules.clean(f"http://{name}:{port}" for name in names)
+
+
+def allow_own_origins(storage: Storage, host: str, port: int) -> list[str]:
+    """For `ces demo`: the first site (the demo shop's) allows the pages this server serves, also
+    when an earlier run on another port or host made the database (its origins were that run's,
+    and the demo would show no prompt). The origins added, [] when none were missing."""
+    site = storage.first_site()
+    if site is None:
+        return []
+    current = site["allowed_origins"]
+    missing = [o for o in own_origins(host, port) if not origin_rules.allowed(o, current)]
+    if missing:
+        SiteStore(storage).update(site["id"], {"allowed_origins": [*current, *missing]})
+    return missing
 
 
 def bootstrap_origins(environ: Mapping[str, str]) -> list[str]:

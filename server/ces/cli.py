@@ -10,7 +10,7 @@ import click
 
 from . import audit
 from . import config as config_module
-from .bootstrap import own_origins, script_tag, seed_default_site
+from .bootstrap import allow_own_origins, own_origins, script_tag, seed_default_site
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update
 from .storage import Storage
 from .storage.tokens import TokenStore
@@ -56,6 +56,11 @@ def _run(host: str | None, port: int | None, db: str, connections: int, demo: bo
         click.echo(f"  ces token create NAME --db {db}      (add --site {site['site_key']} or --read-only to narrow it)")
         click.echo(f"API docs: {base}/api/docs   (the OpenAPI document: {base}/api/openapi.json)")
     if demo:
+        added = allow_own_origins(storage, host, port)
+        if added:  # a database made by a run on another port: the demo's pages must open the widget
+            click.echo(f"The demo's site now also allows origins {', '.join(added)} (allowed origins).")
+            audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
+                         {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
     click.echo(f"Listening on {base} (database {db})")
     from .server import serve
