@@ -118,22 +118,27 @@ def site() -> None:
 @click.option("--origin", "origins", multiple=True, metavar="ORIGIN",
               help="An origin whose pages may open the widget, e.g. https://shop.example or "
                    "https://*.shop.example, or '*' for any (repeatable; none: no browser page may).")
+@click.option("--time-zone", default="UTC", show_default=True,
+              help="IANA time zone of the site's days (quotas, report periods), e.g. Europe/Paris.")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON, for scripts.")
 def site_create(name: str, db: str | None, identity_verification: bool, origins: tuple[str, ...],
-                as_json: bool) -> None:
+                time_zone: str, as_json: bool) -> None:
     """Create a site and print its keys."""
     from .core import origins as origin_rules
+    from .core.time_zones import time_zone_error
+    from .storage.sites import SiteStore
     problem = origin_rules.list_problem(list(origins))
     if problem:
         raise click.BadParameter(problem, param_hint="--origin")
+    if time_zone_error(time_zone):
+        raise click.BadParameter(time_zone_error(time_zone), param_hint="--time-zone")  # type: ignore[arg-type]
     allowed = origin_rules.clean(origins)
     storage = _storage(db)
-    created = storage.create_site(name, time.time(), identity_verification=identity_verification,
-                                  allowed_origins=allowed)
+    created = SiteStore(storage).create(name, time.time(), identity_verification, allowed, time_zone)
     audit.record(storage, audit.cli_actor(), "site.create", f"site:{created['id']}", {"name": name})
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
             "secret_key": created["secret_key"], "identity_verification": identity_verification,
-            "allowed_origins": allowed}
+            "allowed_origins": allowed, "time_zone": time_zone}
     if as_json:
         click.echo(json.dumps(keys))
         return
@@ -141,6 +146,7 @@ def site_create(name: str, db: str | None, identity_verification: bool, origins:
     click.echo(f"  site key:   {created['site_key']}")
     click.echo(f"  secret key: {created['secret_key']}")
     click.echo(f"  allowed origins: {', '.join(allowed) or 'none (only non-browser clients; add --origin)'}")
+    click.echo(f"  time zone:  {time_zone}")
 
 
 site.add_command(site_list)

@@ -133,8 +133,10 @@ class WidgetSession:
             raise protocol.ProtocolError("unknown_site", "No site has this key.", "site", msg.ref)
         origin = page_origin()
         if not origins.allowed(origin, site.get("allowed_origins") or []):
+            advice = ("a page of the opaque origin 'null' (a sandboxed frame, a file:// page) never may"
+                      if (origin or "").strip().lower() == "null" else "add the origin to the site's allowed origins")
             raise protocol.ProtocolError("origin_not_allowed", f"Pages of {origin[:100]!r} may not open this site's "  # type: ignore[index]
-                                         "widget: add the origin to the site's allowed origins.", "origin", msg.ref)
+                                         f"widget: {advice}.", "origin", msg.ref)
         user = msg.get("user")
         if user is None:
             raise protocol.ProtocolError("bad_message", "'user' is required (an anonymous id is fine).", "user",

@@ -67,6 +67,8 @@ def test_a_page_of_another_origin_is_refused_and_closed(live_server: LiveServer,
     tab, reply = hello(live_server.ws_url, shop_site["site_key"], origin)
     assert_refused_and_closed(tab, reply)
     assert live_server.services.hub.connections(shop_site["id"], "u1") == []
+    # The advice fits the case: an opaque origin cannot be listed, any other can.
+    assert ("never may" in reply["message"]) == (origin == "null"), reply["message"]
 
 
 def test_a_page_of_an_allowed_origin_gets_welcome(live_server: LiveServer, shop_site, hello) -> None:
