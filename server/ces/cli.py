@@ -28,8 +28,9 @@ def main() -> None:
     """Customer Effort Score server."""
 
 
-def _run(host: str | None, port: int | None, db: str, connections: int, demo: bool) -> None:
+def _run(host: str | None, port: int | None, db: str | None, connections: int, demo: bool) -> None:
     conf = config_module.resolve()
+    db = db or conf["DATABASE"]          # --db, else CES_DATABASE (README), else ./ces.db
     host = host or conf["LISTEN_HOST"]   # --host, else CES_LISTEN_HOST (CES_HOST, deprecated)
     port = port or int(conf["PORT"])     # --port, else CES_PORT: for `ces demo` as for `ces serve`
     storage = _storage(db)
@@ -70,7 +71,7 @@ def _run(host: str | None, port: int | None, db: str, connections: int, demo: bo
 _serve_options = [
     click.option("--host", default=None, help="Address to listen on (default: CES_LISTEN_HOST or 127.0.0.1)."),
     click.option("--port", default=None, type=int, help="Port to listen on (default: CES_PORT or 8000)."),
-    click.option("--db", default="ces.db", show_default=True, help="SQLite database file."),
+    click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db)."),
     click.option("--connections", default=None, type=int,
                  help="Open connections (widget sockets included) one process holds  [default: 25000]."),
     # Before the event-loop worker each socket held a thread; the old flag still sets the bound.
@@ -93,14 +94,14 @@ def _with_serve_options(f: Any) -> Any:
 
 @main.command()
 @_with_serve_options
-def serve(host: str | None, port: int | None, db: str, connections: int | None, threads: int | None) -> None:
+def serve(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None) -> None:
     """Run the server (gunicorn, gevent worker) on the SQLite file DB."""
     _run(host, port, db, _connections(connections, threads), demo=False)
 
 
 @main.command()
 @_with_serve_options
-def demo(host: str | None, port: int | None, db: str, connections: int | None, threads: int | None) -> None:
+def demo(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None) -> None:
     """Run the server with the demo shop at /demo/."""
     _run(host, port, db, _connections(connections, threads), demo=True)
 

@@ -34,7 +34,8 @@ SITE_FIELDS = ("name", "identity_verification", "allowed_origins", "time_zone")
 SURVEY_FIELDS = ("slug", "name", "metric", "default_locale", "texts", "followup_max_score", "appearance", "quota",
                  "status")
 TRIGGER_FIELDS = ("slug", "name", "event_name", "survey", "conditions", "source", "sample_rate", "variants",
-                  "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status")
+                  "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status",
+                  "occurrences", "cancel_events", "cancel_same_transaction")
 WEBHOOK_FIELDS = ("url", "events", "high_effort_max", "description")
 
 
@@ -258,7 +259,9 @@ def _triggers(entries: list[Any], where: str, survey_slugs: set[str], problems: 
             "variants": [{"survey": v["survey"], "weight": d["weight"], **({"label": d["label"]} if "label" in d else {})}
                          for v, d in zip(entry.get("variants") or [], data["variants"])],
             "delay_seconds": data["delay_seconds"], "ttl_seconds": data["ttl_seconds"],
-            "transaction_key": data["transaction_key"], "priority": data["priority"], "status": data["status"]}
+            "transaction_key": data["transaction_key"], "priority": data["priority"], "status": data["status"],
+            "occurrences": data["occurrences"], "cancel_events": data["cancel_events"] or [],
+            "cancel_same_transaction": bool(data["cancel_same_transaction"])}
     return forms
 
 

@@ -101,3 +101,18 @@ def test_every_command_is_in_the_readme_and_has_help() -> None:
     assert len(commands) > 15
     for command in commands:
         assert f"`{command}" in readme, f"README's command table lacks {command}"
+
+
+def test_ces_serve_without_db_uses_ces_database(tmp_path) -> None:
+    """README: every command's --db defaults to CES_DATABASE (then ./ces.db), `ces serve` too."""
+    port = free_port()
+    db = tmp_path / "from-env.db"
+    proc = subprocess.Popen([CES, "serve", "--connections", "20"], cwd=tmp_path / "..",
+                            env={**os.environ, "CES_PORT": str(port), "CES_DATABASE": str(db)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}", proc)
+    finally:
+        out = stop(proc)
+    assert db.exists(), out
+    assert f"(database {db})" in out and f"ces token create NAME --db {db}" in out

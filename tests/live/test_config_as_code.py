@@ -155,3 +155,36 @@ def test_bad_files_are_refused_with_a_readable_reason(tmp_path) -> None:
         out = ces("config", "import", str(file), "--db", str(db), check=False)
         assert out.returncode == 1 and words in out.stderr, out.stderr
     assert ces("config", "export", "--db", str(db)).stdout == "version: 1\nsites: []\n"
+
+
+def test_a_triggers_occurrences_and_cancel_events_travel_with_the_file(live_server: LiveServer, tmp_path) -> None:
+    """Every trigger field of docs/api.md is in the file: a delayed prompt called off by a cancel
+    event, and an onboarding moment ("the 3rd time"), arrive in the other environment as they were."""
+    s = live_server
+    status, trig = s.admin("POST", "/api/v1/triggers", {
+        "slug": "after-ticket", "event_name": "ticket_closed", "survey_id": s.survey_id, "delay_seconds": 60,
+        "transaction_key": "ticket_id", "cancel_events": ["ticket_reopened"], "cancel_same_transaction": True,
+        "occurrences": [{"nth": 3}]})
+    assert status == 201, trig
+    first = ces("config", "export", "--db", s.db_path).stdout
+    exported = next(t for t in yaml.safe_load(first)["sites"][0]["triggers"] if t["slug"] == "after-ticket")
+    assert exported["occurrences"] == [{"nth": 3}]
+    assert exported["cancel_events"] == ["ticket_reopened"] and exported["cancel_same_transaction"] is True
+    file = tmp_path / "ces.yaml"
+    file.write_text(first)
+    empty = tmp_path / "empty.db"
+    ces("config", "import", str(file), "--db", str(empty))
+    row = next(t for t in snapshot(empty)["triggers"] if t["slug"] == "after-ticket")
+    assert row["occurrences"] == [{"nth": 3}] and row["cancel_events"] == ["ticket_reopened"]
+    assert row["cancel_same_transaction"] == 1
+    assert ces("config", "export", "--db", str(empty)).stdout == first
+    assert "Nothing to change" in ces("config", "import", str(file), "--db", str(empty)).stdout
+    # A change of one of them is planned and applied like any other field.
+    doc = yaml.safe_load(first)
+    changed = next(t for t in doc["sites"][0]["triggers"] if t["slug"] == "after-ticket")
+    changed["cancel_events"] = ["ticket_reopened", "ticket_escalated"]
+    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    out = ces("config", "import", str(file), "--db", str(empty)).stdout
+    assert "change trigger after-ticket" in out and "cancel_events" in out, out
+    row = next(t for t in snapshot(empty)["triggers"] if t["slug"] == "after-ticket")
+    assert row["cancel_events"] == ["ticket_reopened", "ticket_escalated"]

@@ -10,7 +10,7 @@ from . import Storage, encode, new_key
 
 SURVEY_COLUMNS = ("name", "metric", "default_locale", "texts", "followup_max_score", "appearance", "quota", "status")
 TRIGGER_COLUMNS = ("name", "event_name", "conditions", "source", "sample_rate", "delay_seconds", "ttl_seconds",
-                   "transaction_key", "priority", "status")
+                   "transaction_key", "priority", "status", "occurrences", "cancel_events", "cancel_same_transaction")
 
 
 @dataclass
