@@ -166,6 +166,39 @@ def site_rotate_secret(key: str, db: str | None, grace: str | None) -> None:
         click.echo(f"new secret key for site {key}; the old one stopped working now.", err=True)
 
 
+# --------------------------------------------------------------------------- ces webhook
+
+@click.group("webhook")
+def webhook_group() -> None:
+    """Webhooks (created through the admin API or `ces config import`)."""
+
+
+@webhook_group.command("rotate-secret")
+@click.argument("webhook_id", type=int)
+@_DB
+@click.option("--grace", default=None, help="How long the old signing secret keeps signing too "
+              "(default: SECRET_GRACE_SECONDS, 24h); 0 stops it now.")
+def webhook_rotate_secret(webhook_id: int, db: str | None, grace: str | None) -> None:
+    """Issue a new signing secret; during the grace period every delivery carries both signatures."""
+    from . import audit
+    from .core import webhook_signing
+    from .storage.webhooks import WebhookStore
+    storage = open_storage(db)
+    store = WebhookStore(storage)
+    if store.get(webhook_id) is None:
+        raise click.BadParameter(f"No webhook {webhook_id}.", param_hint="WEBHOOK_ID")
+    conf = config_module.resolve({"DATABASE": db} if db else None)
+    seconds = parse_grace(grace) if grace is not None else int(conf["SECRET_GRACE_SECONDS"])
+    now = time.time()
+    store.rotate_secret(webhook_id, webhook_signing.generate_secret(), now, seconds)
+    audit.record(storage, audit.cli_actor(), "webhook.rotate_secret", f"webhook:{webhook_id}",
+                 {"grace_seconds": seconds})
+    click.echo(store.get(webhook_id)["secret"])  # type: ignore[index]
+    until = f"also signs until {_iso(now + seconds)}" if seconds else "stopped signing now"
+    click.echo(f"new signing secret for webhook {webhook_id}; the old one {until}: "
+               "give the receiver the new one before then.", err=True)
+
+
 # --------------------------------------------------------------------------- ces config
 
 @click.group("config")

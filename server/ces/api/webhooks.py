@@ -134,6 +134,8 @@ def rotate_webhook_secret(webhook_id: int):
     services = _services()
     store = WebhookStore(services.storage)
     store.rotate_secret(webhook_id, webhook_signing.generate_secret(), services.now(), grace)
+    audit.record(services.storage, audit.http_actor(), "webhook.rotate_secret", f"webhook:{webhook_id}",
+                 {"grace_seconds": grace}, services.now())
     return jsonify(_public(store.get(webhook_id), with_secret=True))  # type: ignore[arg-type]
 
 
