@@ -9,14 +9,7 @@ import pytest
 
 from ces.testing import LiveServer, http
 
-DAY = 86400
-OFF = {"recontact_wait": None, "type_wait": None, "survey_wait": None, "max_prompts": None,
-       "max_prompts_window": None, "one_open": False}
-
-
-def ok(result: tuple[int, Any], status: int = 200) -> Any:
-    assert result[0] == status, result
-    return result[1]
+from asking_support import DAY, OFF, ok
 
 
 def policy(server: LiveServer, **layers: Any) -> None:

@@ -266,8 +266,9 @@ def build(app: Flask) -> dict[str, Any]:
     spec = APISpec(title="ces: in-app Customer Effort Score", version=API_VERSION, openapi_version="3.0.3",
                    plugins=[plugin],
                    info={"description": "Events from a site's backend (secret key); surveys, triggers, sites, "
-                                        "reports and webhooks (admin token). Every refusal is a 4xx with one JSON "
-                                        "shape, `Error`. Token scopes: docs/api.md."})
+                                        "reports, webhooks, people's data and the audit log (admin token). Every "
+                                        "refusal is a 4xx with one JSON shape, `Error`; too many requests, a 429 "
+                                        "with `Retry-After`. Token scopes: docs/api.md."})
     spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer",
                                                    "description": "`ces token create NAME [--site KEY] [--read-only]`"})
     spec.components.security_scheme("siteSecretKey", {"type": "http", "scheme": "bearer",

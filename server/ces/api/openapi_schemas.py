@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from .. import webhooks
 from ..core.metrics import METRICS
+from ..rate_limits import SITE_RULES
 from .admin_schemas import MAX_ID, STATUSES
 
 _NUM = fields.Float
@@ -474,7 +475,6 @@ class AuditListSchema(Schema):
 
 
 # -- a site's rate limits (api/site_limits.py; docs/deployment.md "Limits") ------------------------------
-from ..rate_limits import SITE_RULES  # noqa: E402  (the names are the rate-limit module's)
 
 _LIMIT_TEXT = "A limit: N/second|minute|hour|day, several joined by ';' (e.g. 60/minute;1000/day); null: the default."
 SiteLimitsBodyDoc = Schema.from_dict(

@@ -214,10 +214,6 @@ class Storage:
         with self.write() as db:
             db.execute("update sites set identity_verification = ? where id = ?", [int(on), site_id])
 
-    def set_allowed_origins(self, site_id: int, origins: Iterable[str]) -> None:
-        with self.write() as db:
-            db.execute("update sites set allowed_origins = ? where id = ?", [compact_json(list(origins)), site_id])
-
     # -- admin tokens ------------------------------------------------------------------------
     @staticmethod
     def token_digest(token: str) -> str:
