@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 
+from ces.storage.sites import SiteStore
+
 from test_widget_support import HOST, ask, console_warnings, open_shop, shop, wait_until  # noqa: F401
 
 
@@ -25,8 +27,7 @@ def test_a_shop_not_in_the_sites_origins_gets_a_quiet_widget(live_server, shop, 
 
 
 def test_a_shop_listed_in_the_sites_origins_gets_its_prompt(live_server, shop, page: Page) -> None:
-    storage = live_server.services.storage
-    storage.set_allowed_origins(live_server.site["id"], [shop.url])
+    SiteStore(live_server.services.storage).update(live_server.site["id"], {"allowed_origins": [shop.url]})
     open_shop(page, live_server, shop, "/listed", user="listed")
     wait_until(lambda: live_server.services.hub.connections(live_server.site["id"], "listed"), page=page)
     ask(live_server, "listed")
