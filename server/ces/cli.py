@@ -334,3 +334,7 @@ from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
 
 for _command in _PRIVACY_COMMANDS:
     main.add_command(_command)
+# Dashboard users (`ces user create EMAIL`, …) join the same `ces user` group (cli_users.py).
+from .cli_users import attach as _attach_dashboard_users  # noqa: E402
+
+_attach_dashboard_users(main.commands["user"])  # type: ignore[arg-type]
