@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from conftest import login, site_url, url
+from dashboard_support import login, site_url, url
 
 
 def test_token_login_lands_on_the_overview_and_logout_ends_the_session(live_server, page: Page) -> None:

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from ces.accounts import create_user
 from ces.testing import LiveServer
-from conftest import login_password, site_url, url
+from dashboard_support import login_password, site_url, url
 
 CES = str(Path(sys.executable).with_name("ces"))
 WRONG = "That login is not right. Check it and try again."
