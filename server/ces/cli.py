@@ -56,6 +56,9 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
         click.echo("Admin API: create a token with")
         click.echo(f"  ces token create NAME --db {db}      (add --site {site['site_key']} or --read-only to narrow it)")
         click.echo(f"API docs: {base}/api/docs   (the OpenAPI document: {base}/api/openapi.json)")
+    from .first_run import dashboard_lines
+    for line in dashboard_lines(storage, base, db, demo, site):
+        click.echo(line)
     if demo:
         added = allow_own_origins(storage, host, port)
         if added:  # a database made by a run on another port: the demo's pages must open the widget

@@ -20,21 +20,24 @@
     return node;
   }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // "1 Dec 04:55" from the ISO time in the site's zone (as the server writes it: same text).
+  function shortTime(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+    return m ? (+m[3]) + " " + MONTHS[+m[2] - 1] + " " + m[4] + ":" + m[5] : iso;
+  }
+
   function item(a) {
     var li = el("li");
     li.setAttribute("data-answer-id", a.id);
     var score = el("span", "feed-score", a.score);
     score.title = "Score " + a.score + " of " + a.scale_max;
     li.appendChild(score);
-    var meta = el("span", "feed-meta");
-    meta.appendChild(el("span", "feed-survey", a.survey_name));
-    meta.appendChild(document.createTextNode(" · "));
-    meta.appendChild(el("span", "feed-user", a.user_id));
-    meta.appendChild(document.createTextNode(" · "));
-    var time = el("time", null, (a.created_at || "").slice(0, 16).replace("T", " "));
+    li.appendChild(el("span", "feed-user", a.user_id));
+    var time = el("time", null, shortTime(a.created_at || ""));
     time.setAttribute("datetime", a.created_at || "");
-    meta.appendChild(time);
-    li.appendChild(meta);
+    li.appendChild(time);
+    li.appendChild(el("span", "feed-survey", a.survey_name));
     if (a.comment) li.appendChild(el("span", "feed-comment", a.comment));
     return li;
   }
