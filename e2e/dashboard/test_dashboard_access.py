@@ -30,7 +30,7 @@ def _rules(server: Any, method: str) -> list[Any]:
 
 
 def _fill(rule: str, ids: dict[str, Any]) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: quote(str(ids[m.group(1)])), rule)
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: quote(str(ids.get(m.group(1), 1))), rule)
 
 
 def test_every_dashboard_page_sends_a_visitor_to_the_login(live_server, page: Page) -> None:
