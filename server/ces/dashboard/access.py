@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup, escape
 
@@ -153,7 +153,6 @@ def refuse(status: int, code: str, message: str) -> Any:
         response = jsonify(error={"code": code, "message": message})
         response.status_code = status
         return response
-    from flask import render_template
     return render_template("dashboard/error.html", status=status, message=message), status
 
 
