@@ -96,3 +96,17 @@ def test_dashboard_pages_have_a_csp_without_inline_script_and_no_inline_script(l
         handlers = dash.evaluate("() => [...document.querySelectorAll('*')].filter(e => [...e.attributes]"
                                  ".some(a => a.name.startsWith('on'))).length")
         assert inline == 0 and handlers == 0, path
+
+
+def test_a_read_only_token_looks_but_cannot_change_anything(live_server, page: Page) -> None:
+    _, token = TokenStore(live_server.services.storage).create("viewer", live_server.clock(), read_only=True)
+    login(page, live_server, token)
+    expect(page.get_by_text("This account is read-only")).to_be_visible()
+    page.goto(url(live_server, f"/sites/{live_server.site['id']}/settings"))
+    page.get_by_label("Require a valid user hash").check()
+    page.locator("#identity").get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    assert live_server.services.storage.get_site(live_server.site["id"])["identity_verification"] == 0
+    page.goto(url(live_server, "/"))
+    page.get_by_role("button", name="Log out").click()  # logging out is not a change: allowed
+    expect(page.get_by_text("You are logged out.")).to_be_visible()

@@ -123,6 +123,10 @@ def test_admin_tokens_are_created_shown_once_and_revoked(live_server, dash: Page
     dash.get_by_label("Name", exact=True).fill("")
     dash.get_by_role("button", name="Create token").click()
     expect(dash.locator("#token_name-error")).to_be_visible()
+    dash.get_by_label("Name", exact=True).fill("<img src=x onerror=alert(1)>")
+    dash.get_by_role("button", name="Create token").click()
+    expect(dash.locator("#tokens tbody").get_by_text("<img src=x onerror=alert(1)>", exact=True)).to_be_visible()
+    assert dash.locator("main img").count() == 0
     dash.get_by_label("Name", exact=True).fill("reporting script")
     dash.get_by_role("button", name="Create token").click()
     token = dash.get_by_test_id("new-token").inner_text().strip()
