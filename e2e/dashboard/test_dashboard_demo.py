@@ -55,3 +55,21 @@ def test_ces_demo_prints_a_dashboard_login_that_works_on_real_history(tmp_path, 
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_ces_serve_first_run_says_where_the_dashboard_is_and_how_to_log_in(tmp_path) -> None:
+    from ces.testing import ces_serve
+    out = tmp_path / "out.txt"
+    with open(out, "w") as sink:
+        proc, base = ces_serve(tmp_path / "ces.db", connections=20, stdout=sink, stderr=subprocess.STDOUT,
+                               env={"PYTHONUNBUFFERED": "1"})
+    try:
+        text = out.read_text()
+        assert f"Dashboard: {base}/dashboard/" in text
+        assert "ces token create NAME" in text and "ces user create EMAIL" in text
+        assert "ces_admin_" not in text  # no token made behind the operator's back
+        status, _ = http("GET", f"{base}/dashboard/login")
+        assert status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

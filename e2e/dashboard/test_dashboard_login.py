@@ -107,3 +107,12 @@ def test_the_session_key_is_the_installations_own_and_survives_a_restart(tmp_pat
         other.stop()
     finally:
         second.stop()
+
+
+def test_login_never_redirects_to_another_host(live_server, page: Page) -> None:
+    for target in ("https://evil.example/", "//evil.example/dashboard/", "/dashboard/\\evil.example", "/api/v1/sites"):
+        page.goto(url(live_server, "/login?with=token&next=") + target)
+        page.get_by_label("Admin token").fill(live_server.admin_token)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(site_url(live_server, "/"))  # the home, not the given target
+        page.get_by_role("button", name="Log out").click()
