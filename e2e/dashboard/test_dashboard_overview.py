@@ -92,3 +92,11 @@ def test_overview_has_no_axe_violations_and_screenshots(live_server, dash: Page)
     expect(dash.locator("#connected")).to_have_text("1")
     assert axe_violations(dash) == []
     screenshot(dash, "overview")
+
+
+def test_a_survey_without_answers_says_so(live_server, dash: Page) -> None:
+    row = dash.locator("article.survey-row").first
+    expect(row.get_by_test_id("headline")).to_have_text("–")
+    expect(row.get_by_text("No answers yet")).to_be_visible()
+    expect(row.get_by_text("Low sample")).to_have_count(0)
+    expect(row.get_by_text("No interval yet")).to_be_visible()
