@@ -2,7 +2,6 @@
 answer depends on it. Queued like every delivery (same outbox, signature, retries, log)."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -15,7 +14,7 @@ TEST_EVENT = "webhook.test"
 
 def send_test_event(services: Any, hook: Mapping[str, Any]) -> int:
     """Queue one `webhook.test` delivery to `hook`; its delivery id."""
-    now = services.now() if callable(getattr(services, "now", None)) else time.time()
+    now = services.now()
     body = {"type": TEST_EVENT, "timestamp": datetime.fromtimestamp(now, timezone.utc).isoformat().replace("+00:00", "Z"),
             "data": {"webhook_id": hook["id"], "site_id": hook["site_id"],
                      "message": "A test event: this webhook's URL receives signed deliveries."}}
