@@ -110,3 +110,12 @@ def test_a_read_only_token_looks_but_cannot_change_anything(live_server, page: P
     page.goto(url(live_server, "/"))
     page.get_by_role("button", name="Log out").click()  # logging out is not a change: allowed
     expect(page.get_by_text("You are logged out.")).to_be_visible()
+
+
+def test_the_chart_library_is_served_by_the_server_itself_and_nothing_else_of_npm(live_server) -> None:
+    from ces.testing import http
+    status, body = http("GET", url(live_server, "/vendor/uplot.min.js"))
+    assert status == 200 and b"uPlot" in body
+    assert http("GET", url(live_server, "/vendor/uplot.min.css"))[0] == 200
+    for name in ("package.json", "uPlot.esm.js", "..%2Fpackage.json"):
+        assert http("GET", url(live_server, f"/vendor/{name}"))[0] == 404
