@@ -289,3 +289,12 @@ def asking_well(db: Database) -> None:
     db.execute("create trigger if not exists report_funnel_on_cancel after update of status on prompts "
                "when new.status = 'cancelled' and old.status in ('issued','delivered','shown') "
                f"begin {_FUNNEL_UPSERT} end")
+
+
+@migrations(name="0510_i12results_at_risk_index")
+def results_at_risk_index(db: Database) -> None:
+    # At-risk customers (each user's latest answer, its score and whether it was followed up)
+    # read from the index alone; it replaces the narrower (survey_id, user_id, created_at).
+    db.execute("create index if not exists idx_answers_survey_user_latest on answers "
+               "(survey_id, user_id, created_at, score, followed_up_at)")
+    db.execute("drop index if exists idx_answers_survey_user")
