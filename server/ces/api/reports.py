@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from .. import audit, report_options, reports
-from ..core.report_filters import FilterError, ReportQuery, parse
+from ..core.report_filters import FilterError, ReportQuery, parse, side_args
 from ..offload import off_loop
 from ..core.time_zones import site_time_zone
 from .auth import current_admin
@@ -56,16 +56,7 @@ def survey_report(survey_id: int):
 
 def _side_args(side: str) -> list[tuple[str, str]]:
     """Shared filters plus the side's own (`a.from=…`), the side's winning; other prefixes refused."""
-    shared, own = [], []
-    for name, raw in request.args.items(multi=True):
-        prefix, dot, rest = name.partition(".")
-        if dot and prefix in ("a", "b"):
-            if prefix == side:
-                own.append((rest, raw))
-        else:
-            shared.append((name, raw))
-    own_names = {n for n, _ in own}
-    return [(n, v) for n, v in shared if n not in own_names] + own
+    return side_args(request.args.items(multi=True), side)
 
 
 def _side_query(side: str, survey: dict[str, Any]) -> ReportQuery:

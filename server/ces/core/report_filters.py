@@ -269,3 +269,18 @@ def _property(name: str, raw: str) -> PropertyFilter:
             raise FilterError(name, f"'{op}' needs a number")
         return PropertyFilter(path, op, (numbers[0],))
     return PropertyFilter(path, op, _candidates(raw))
+
+
+def side_args(args: Iterable[tuple[str, str]], side: str) -> list[tuple[str, str]]:
+    """One side of a comparison: the shared filters plus the side's own (`a.from=…`), the side's
+    winning; the other side's are left out."""
+    shared, own = [], []
+    for name, raw in args:
+        prefix, dot, rest = name.partition(".")
+        if dot and prefix in ("a", "b"):
+            if prefix == side:
+                own.append((rest, raw))
+        else:
+            shared.append((name, raw))
+    own_names = {n for n, _ in own}
+    return [(n, v) for n, v in shared if n not in own_names] + own
