@@ -111,9 +111,9 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.id === "view") {
+    if (form.classList.contains("view-form")) {
       event.preventDefault();
-      submitView();
+      load(viewUrl(form), true);
     } else if (form.classList.contains("follow-form")) {
       event.preventDefault();
       var value = form.querySelector('input[name="followed_up"]').value === "true";
