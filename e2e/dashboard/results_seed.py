@@ -40,9 +40,9 @@ def seed_weeks(server: Any, weeks: int = 6, per_day: int = 6, seed: int = 7) -> 
                 status = "answered" if k < 4 else ("dismissed", "expired")[k % 2]
                 eid = db.execute(
                     "insert into events (site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
-                    "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?) returning id",
                     [server.site["id"], f"ev{i}", user, event, json.dumps(props), t, t, "backend", "prompt", "prompted",
-                     triggers[event], pid]).lastrowid
+                     triggers[event], pid]).fetchone()[0]
                 shown = t + 5 if status in ("answered", "dismissed") else None
                 db.execute(
                     "insert into prompts (id, site_id, user_id, survey_id, trigger_id, event_row, status, locale, "

@@ -281,3 +281,37 @@ def test_another_sites_survey_is_not_found(dash: Page, live_server: Any) -> None
     survey = storage.create_survey(other["id"], live_server.clock(), name="Theirs", metric="ces7")
     response = dash.goto(site_url(live_server, f"/surveys/{survey['id']}"))
     assert response is not None and response.status == 404
+
+
+def test_compare_two_segments_and_the_default_periods(dash: Page, live_server: Any, seeded: dict) -> None:
+    dash.goto(results_path(live_server))
+    # By default: the last 28 days against the 28 days before, as the compare API gives them.
+    a_from = dash.locator("#a-from").input_value()
+    a_to, b_from, b_to = (dash.locator(f"#{x}").input_value() for x in ("a-to", "b-from", "b-to"))
+    want = api(live_server, "compare", f"?a.from={a_from}&a.to={a_to}&b.from={b_from}&b.to={b_to}")
+    expect(dash.locator("#compare-a")).to_have_text(fmt_share(want["a"]["headline"]))
+    expect(dash.locator("#compare-b")).to_have_text(fmt_share(want["b"]["headline"]))
+    assert "a.from" not in dash.url  # the default is not pinned into the address
+    # Two segments: checkout against tickets, over the whole period.
+    triggers = {t["event_name"]: t["id"] for t in api(live_server, "filters")["triggers"]}
+    for side in ("a", "b"):
+        dash.locator(f"#{side}-from").fill("")
+        dash.locator(f"#{side}-to").fill("")
+    dash.locator("#a-trigger").select_option(str(triggers["checkout_completed"]))
+    dash.locator("#b-trigger").select_option(str(triggers["ticket_closed"]))
+    dash.get_by_role("button", name="Compare").click()
+    expect(dash).to_have_url(re.compile(rf"a\.trigger={triggers['checkout_completed']}"))
+    assert ("b.trigger", str(triggers["ticket_closed"])) in query_of(dash)
+    want = api(live_server, "compare", f"?a.trigger={triggers['checkout_completed']}&b.trigger={triggers['ticket_closed']}")
+    d = want["difference"]
+    expect(dash.locator("#compare-a")).to_have_text(fmt_share(want["a"]["headline"]))
+    expect(dash.locator("#compare-b")).to_have_text(fmt_share(want["b"]["headline"]))
+    text = dash.locator("#compare-difference").inner_text()
+    assert f"B − A: {d['difference']:+.1f} pts" in text and f"{d['ci']['low']:.1f} to {d['ci']['high']:.1f}" in text
+    assert ("not significant" not in text) == d["significant"]
+    # The seed makes tickets (transfers) clearly harder than checkout.
+    assert d["difference"] < 0 and d["significant"]
+    # A filter of the whole view keeps the chosen comparison.
+    dash.get_by_label("Locale").select_option("en")
+    expect(dash).to_have_url(re.compile(r"locale=en"))
+    assert ("b.trigger", str(triggers["ticket_closed"])) in query_of(dash)

@@ -307,10 +307,16 @@ def dashboard_accounts(db: Database) -> None:
     db.execute("create unique index if not exists idx_dashboard_users_email on dashboard_users (email)")
 
 
+# At-risk customers (each user's latest answer, its score and whether it was followed up) read
+# from the index alone; it replaces the narrower (survey_id, user_id, created_at).
+I12_RESULTS_SQL = [
+    "create index if not exists idx_answers_survey_user_latest on answers "
+    "(survey_id, user_id, created_at, score, followed_up_at)",
+    "drop index if exists idx_answers_survey_user",
+]
+
+
 @migrations(name="0510_i12results_at_risk_index")
 def results_at_risk_index(db: Database) -> None:
-    # At-risk customers (each user's latest answer, its score and whether it was followed up)
-    # read from the index alone; it replaces the narrower (survey_id, user_id, created_at).
-    db.execute("create index if not exists idx_answers_survey_user_latest on answers "
-               "(survey_id, user_id, created_at, score, followed_up_at)")
-    db.execute("drop index if exists idx_answers_survey_user")
+    for sql in I12_RESULTS_SQL:
+        db.execute(sql)
