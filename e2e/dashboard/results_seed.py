@@ -13,7 +13,7 @@ DAY = 86400
 XSS = ["<script>alert(1)</script>", '<img src=x onerror="document.body.dataset.pwned=1">']
 
 
-def seed_weeks(server: Any, weeks: int = 6, per_day: int = 6, seed: int = 7) -> dict[str, Any]:
+def seed_weeks(server: Any, weeks: int = 6, per_day: int = 7, seed: int = 7) -> dict[str, Any]:
     """`weeks` of answers ending today on the default survey, two triggers, properties
     channel/transfers/wait_minutes, some comments (two of them hostile HTML), some dismissed,
     expired and still-open prompts. Returns what was written, for the tests to check against."""
@@ -37,7 +37,8 @@ def seed_weeks(server: Any, weeks: int = 6, per_day: int = 6, seed: int = 7) -> 
                 props = {"channel": channel, "transfers": transfers, "wait_minutes": rng.randrange(0, 30)}
                 user = f"cust-{i:04d}"
                 pid = f"p_res{i}"
-                status = "answered" if k < 4 else ("dismissed", "expired")[k % 2]
+                # The first week is quieter: its score is a low-sample one (under 30 answers).
+                status = "answered" if k < (2 if day < 7 else 5) else ("dismissed", "expired")[k % 2]
                 eid = db.execute(
                     "insert into events (site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
                     "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?) returning id",
@@ -58,8 +59,8 @@ def seed_weeks(server: Any, weeks: int = 6, per_day: int = 6, seed: int = 7) -> 
                 if i % 5 == 0:
                     comment = rng.choice(["Waited too long on the phone", "Quick and easy", "Had to repeat myself",
                                           "Great help from the agent", "Checkout was smooth"])
-                if i in (25, 50):
-                    comment = XSS[0 if i == 25 else 1]
+                if written["answers"] in (10, 40):  # two hostile comments, on high-effort answers
+                    comment = XSS[0 if written["answers"] == 10 else 1]
                     score = 2
                 db.execute("insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
                            "values (?,?,?,?,?,?,?)", [pid, server.site["id"], server.survey_id, user, score,
