@@ -423,6 +423,13 @@ class Reports:
         # of a million prompts by their text key (6 s → 0.15 s at 1,000,000 answers).
         joined = bool(q.triggers or q.properties) or q.locale is not None or q.variant is not None
         source = _answers_from(q) if joined else "answers a"
+        if joined:
+            # Walk the survey's prompts (which carry the trigger, locale and variant) and look up
+            # each one's answer by its unique prompt_id, rather than each answer's prompt by the
+            # text key: "+a.survey_id" keeps SQLite from driving the join from the answers
+            # (9.4 s → 0.5 s for one trigger at 1,000,000 answers).
+            where = where.replace("a.survey_id = ?", "+a.survey_id = ? and p.survey_id = ?", 1)
+            params.insert(0, survey_id)
         # SQLite returns the other columns of the row holding max(): each user's latest answer.
         latest = (f"select a.id as id, a.score as score, a.followed_up_at as followed_up_at, "
                   f"max(a.created_at) as created_at from {source} where {where} group by a.user_id")
