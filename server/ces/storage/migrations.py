@@ -307,12 +307,15 @@ def dashboard_accounts(db: Database) -> None:
     db.execute("create unique index if not exists idx_dashboard_users_email on dashboard_users (email)")
 
 
-# At-risk customers (each user's latest answer, its score and whether it was followed up) read
-# from the index alone; it replaces the narrower (survey_id, user_id, created_at).
+# The results page's lists. At-risk customers (each user's latest answer, its score and whether
+# it was followed up) read from the index alone; it replaces the narrower (survey_id, user_id,
+# created_at). Comments, newest first, from a partial index of the answers that have one.
 I12_RESULTS_SQL = [
     "create index if not exists idx_answers_survey_user_latest on answers "
     "(survey_id, user_id, created_at, score, followed_up_at)",
     "drop index if exists idx_answers_survey_user",
+    "create index if not exists idx_answers_survey_commented on answers (survey_id, created_at) "
+    "where comment is not null and comment != ''",
 ]
 
 

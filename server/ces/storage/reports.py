@@ -407,7 +407,11 @@ class Reports:
         if q.scores:
             where += f" and a.score in ({','.join('?' * len(q.scores))})"
             params.extend(q.scores)
-        total = self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
+        # Without a filter on the prompt or its event, the count needs no join: it reads the
+        # partial index of commented answers alone (migration 0510_i12results_at_risk_index).
+        joined = bool(q.triggers or q.properties) or q.locale is not None or q.variant is not None
+        total = self.conn.execute(f"select count(*) from {_answers_from(q) if joined else 'answers a'} where {where}",
+                                  params).fetchone()[0]
         rows = self.storage.all(
             "select a.id as answer_id, a.score, a.comment, a.created_at, a.user_id, a.prompt_id, p.trigger_id, "
             f"p.locale from {_answers_from(q)} where {where} order by a.created_at desc, a.id desc limit ? offset ?",
