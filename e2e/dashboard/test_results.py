@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import axe_violations, login, screenshot, site_url
+from dashboard_support import axe_violations, login, screenshot, site_url
 from results_seed import XSS, seed_weeks
 
 
