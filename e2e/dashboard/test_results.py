@@ -316,3 +316,54 @@ def test_compare_two_segments_and_the_default_periods(dash: Page, live_server: A
     dash.get_by_label("Locale").select_option("en")
     expect(dash).to_have_url(re.compile(r"locale=en"))
     assert ("b.trigger", str(triggers["ticket_closed"])) in query_of(dash)
+
+
+def test_a_survey_without_answers_and_an_nps_survey(dash: Page, live_server: Any) -> None:
+    dash.goto(results_path(live_server))
+    expect(dash.locator("#headline-score")).to_have_text("–")
+    expect(dash.locator("#headline-n")).to_have_text("0")
+    expect(dash.locator("#trend-chart")).to_contain_text("No answers for these filters")
+    expect(dash.locator("#comment-list")).to_contain_text("No comment")
+    expect(dash.locator("#risk-list")).to_contain_text("No one left to contact")
+    assert axe_violations(dash) == []
+    # An NPS survey: net scores from −100 to +100, the 0–10 scale in the distribution and the filter.
+    storage = live_server.services.storage
+    nps = storage.create_survey(live_server.site["id"], live_server.clock(), name="Would you recommend us?",
+                                metric="nps")
+    with storage.write() as db:
+        for i, score in enumerate([10, 9, 9, 8, 3, 0, 10]):
+            pid = f"p_nps{i}"
+            t = live_server.clock() - 3600 * (i + 1)
+            db.execute("insert into prompts (id, site_id, user_id, survey_id, trigger_id, status, locale, created_at, "
+                       "deliver_after, expires_at, delivered_at, shown_at, closed_at) values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [pid, live_server.site["id"], f"n{i}", nps["id"], None, "answered", "en", t, t, t + 86400,
+                        t, t, t + 5])
+            db.execute("insert into answers (prompt_id, site_id, survey_id, user_id, score, created_at) "
+                       "values (?,?,?,?,?,?)", [pid, live_server.site["id"], nps["id"], f"n{i}", score, t + 5])
+    dash.goto(site_url(live_server, f"/surveys/{nps['id']}"))
+    status, report = live_server.admin("GET", f"/api/v1/surveys/{nps['id']}/report")
+    assert status == 200
+    expect(dash.locator("#headline-score")).to_have_text(f"{report['score']['headline']:+.1f}")
+    expect(dash.locator("#distribution tbody tr")).to_have_count(11)
+    expect(dash.locator("#headline-title")).to_contain_text("NPS")
+    expect(dash.locator("#risk-title")).to_contain_text("(2)")  # detractors: 3 and 0
+    expect(dash.locator("#trend-chart canvas")).to_be_visible()
+    screenshot(dash, "results-nps")
+
+
+def test_a_read_only_account_sees_the_results_but_cannot_mark_follow_ups(page: Page, live_server: Any,
+                                                                         seeded: dict) -> None:
+    from ces.storage.tokens import TokenStore
+    _, token = TokenStore(live_server.services.storage).create("viewer", live_server.clock(), read_only=True)
+    login(page, live_server, token=token)
+    page.goto(results_path(live_server))
+    expect(page.locator("#headline-n")).to_have_text(fmt_count(seeded["answers"]))
+    expect(page.locator("#risk-list")).to_contain_text("Read-only account")
+    expect(page.locator(".follow-form")).to_have_count(0)
+    answer_id = api(live_server, "at-risk")["users"][0]["answer_id"]
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    status = page.evaluate("""async ([path, csrf]) => (await fetch(path, {method: 'POST', headers: {'X-CSRF-Token': csrf,
+        'Content-Type': 'application/json', 'Accept': 'application/json'}, body: '{"followed_up": true}'})).status""",
+                           [site_url(live_server, f"/answers/{answer_id}/follow-up"), csrf])
+    assert status == 403
+    assert api(live_server, "at-risk", "?followed_up=true")["total"] == 0

@@ -19,6 +19,14 @@
     return v.toFixed(2);
   }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var interval = "week";
+  function tickLabel(ts) {
+    var d = new Date(ts * 1000);
+    var m = MONTHS[d.getUTCMonth()];
+    return interval === "month" ? m + " " + d.getUTCFullYear() : m + " " + d.getUTCDate();
+  }
+
   function epoch(day) { return Date.parse(day + "T00:00:00Z") / 1000; }
 
   function draw() {
@@ -38,6 +46,8 @@
       return;
     }
     var xs = d.x.map(epoch);
+    interval = d.interval;
+    var pad = { day: 43200, week: 3.5 * 86400, month: 15 * 86400 }[d.interval] || 86400;
     var low = d.y.map(function (v, i) { return d.low_sample[i] ? v : null; });
     var perLabel = { day: "day", week: "week (from Monday)", month: "month" }[d.interval] || d.interval;
     var phone = box.clientWidth < 520;
@@ -49,7 +59,9 @@
       width: Math.max(box.clientWidth, 280),
       height: phone ? 240 : 300,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "UTC"); },
-      scales: { x: { time: true }, y: { range: [d.min, d.max] } },
+      // Half a period of room on each side: the first and last points are not cut, and a single
+      // period is not stretched over years.
+      scales: { x: { time: true, range: [xs[0] - pad, xs[xs.length - 1] + pad] }, y: { range: [d.min, d.max] } },
       cursor: { points: { size: 8 } },
       legend: { show: !phone, live: true },
       series: [
@@ -64,7 +76,10 @@
       ],
       bands: [{ series: [3, 2], fill: OKABE.sky }],
       axes: [
-        { label: "Period start, by " + perLabel, labelSize: 28, stroke: OKABE.grey, grid: { stroke: "#eceef2" }, size: 44 },
+        { label: "Period start, by " + perLabel, labelSize: 28, stroke: OKABE.grey, grid: { stroke: "#eceef2" }, size: 44,
+          // A tick on each period when there are few (months never fall between two ticks).
+          splits: xs.length <= (phone ? 6 : 14) ? function () { return xs; } : undefined,
+          values: function (u, vals) { return vals.map(tickLabel); } },
         { label: unitLabel, labelSize: 28, stroke: OKABE.grey, grid: { stroke: "#eceef2" }, size: 52,
           values: function (u, vals) { return vals.map(function (v) { return d.kind === "share" ? v + " %" : String(v); }); } }
       ]
