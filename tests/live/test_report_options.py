@@ -44,3 +44,5 @@ def test_filter_options(live_server: LiveServer) -> None:
     assert "in" in body["operators"] and body["intervals"] == ["day", "week", "month"]
     status, body = live_server.admin("GET", "/api/v1/surveys/999/filters")
     assert status == 404 and "survey_id" in str(body)
+    status, body = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/filters?from=2026-01-01")
+    assert status == 400 and body["error"]["fields"] == {"from": ["unknown parameter"]}

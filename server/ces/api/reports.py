@@ -100,6 +100,9 @@ def survey_filters(survey_id: int):
     """What the survey's report can be filtered by: triggers, locales, variants, event properties."""
     current_admin()
     survey = _survey(survey_id)
+    for name in request.args:  # it takes none: a typo is said, not ignored
+        raise ApiError(400, "validation_error", f"Invalid parameter {name}: unknown parameter",
+                       {name: ["unknown parameter"]})
     return jsonify(off_loop(report_options.filter_options, _services().storage, survey))
 
 
