@@ -19,6 +19,7 @@ METRIC_LABELS = {"ces7": "CES 2.0 (1–7 agreement)", "ces5": "5-point CES", "cs
                  "ease1_10": "Ease rating (1–10)"}
 OPERATOR_LABELS = {"eq": "is", "ne": "is not", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "in": "is one of",
                    "exists": "exists"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _PROP = re.compile(r"^properties\.([^\[\]]+?)(?:\[([^\[\]]*)\])?$")
 
 
@@ -140,6 +141,13 @@ class Helpers:
                 "lo": [(p["headline_ci"] or {}).get("low") for p in periods],
                 "hi": [(p["headline_ci"] or {}).get("high") for p in periods],
                 "n": [p["n"] for p in periods], "low_sample": [p["low_sample"] for p in periods]}
+
+    @staticmethod
+    def when(iso: str | None) -> str:
+        """"12 Nov 2026, 01:30" from an ISO time as the report services write it (in the site's zone)."""
+        if not iso or len(iso) < 16:
+            return iso or ""
+        return f"{int(iso[8:10])} {_MONTHS[int(iso[5:7]) - 1]} {iso[:4]}, {iso[11:16]}"
 
     @staticmethod
     def period_label(start: str, interval: str) -> str:
