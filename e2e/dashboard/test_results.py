@@ -367,3 +367,16 @@ def test_a_read_only_account_sees_the_results_but_cannot_mark_follow_ups(page: P
                            [site_url(live_server, f"/answers/{answer_id}/follow-up"), csrf])
     assert status == 403
     assert api(live_server, "at-risk", "?followed_up=true")["total"] == 0
+
+
+def test_typing_in_the_search_while_the_view_reloads_loses_nothing(dash: Page, live_server: Any, seeded: dict) -> None:
+    dash.goto(results_path(live_server))
+    box = dash.get_by_label("Search")
+    box.click()
+    box.press_sequentially("waited too long", delay=140)  # pauses long enough to send, typing on meanwhile
+    expect(dash).to_have_url(re.compile(r"q=waited\+too\+long(&|$)"))
+    expect(dash.get_by_label("Search")).to_have_value("waited too long")
+    expect(dash.get_by_label("Search")).to_be_focused()
+    want = api(live_server, "comments", "?q=waited%20too%20long")
+    expect(dash.locator("#comment-list .comment-text")).to_have_count(min(want["total"], 20))
+    assert want["total"] > 0

@@ -95,20 +95,38 @@
     }
   }
 
+  var latest = 0;
+
   function load(url, push) {
     var root = results();
     if (root) root.classList.add("loading");
-    var focused = document.activeElement && document.activeElement.id;
+    var ticket = ++latest;
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (response) {
       return response.text().then(function (text) {
+        if (ticket !== latest) return;  // a newer view was asked for meanwhile: it wins
         var doc = new DOMParser().parseFromString(text, "text/html");
         var fresh = doc.getElementById("results");
         if (!fresh) { window.location.assign(url); return; }
+        // Whatever has focus now (maybe the search box, still being typed in) keeps it, and
+        // its text: the view was rendered from what it held when the request left.
+        var active = document.activeElement;
+        var focused = active && active.id;
+        var typed = active && active.type === "search" ? active.value : null;
+        var caret = typed !== null ? active.selectionStart : null;
         results().replaceWith(document.adoptNode(fresh));
         if (push) history.pushState({ results: true }, "", response.url);
         document.title = doc.title;
         draw();
-        if (focused) { var el = document.getElementById(focused); if (el && el.focus) el.focus(); }
+        var el = focused && document.getElementById(focused);
+        if (el && el.focus) {
+          el.focus();
+          if (typed !== null && el.value !== typed) {
+            el.value = typed;
+            el.setSelectionRange(caret, caret);
+            clearTimeout(timer);
+            timer = setTimeout(submitView, 350);
+          }
+        }
         live(response.status === 200 ? "Results updated." : "The filters have a problem: see the message.");
       });
     }).catch(function () { window.location.assign(url); });
