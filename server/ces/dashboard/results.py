@@ -9,7 +9,7 @@ keys of the page's own lists (`q`, `score`, `cpage`, `followed_up`, `rpage`) and
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -78,7 +78,7 @@ def _needs_rewrite(args: list[tuple[str, str]]) -> bool:
     return any(n.split(".")[-1] in ("pkey", "pop", "pval") or v.strip() == "" or n == "csrf_token" for n, v in args)
 
 
-def page_url(site_id: int, survey_id: int, args: list[tuple[str, str]], **fragment: Any) -> str:
+def page_url(site_id: int, survey_id: int, args: list[tuple[str, str]]) -> str:
     base = url_for("dashboard.survey_results", site_id=site_id, survey_id=survey_id)
     return base + ("?" + urlencode(args) if args else "")
 
