@@ -380,3 +380,22 @@ def test_typing_in_the_search_while_the_view_reloads_loses_nothing(dash: Page, l
     want = api(live_server, "comments", "?q=waited%20too%20long")
     expect(dash.locator("#comment-list .comment-text")).to_have_count(min(want["total"], 20))
     assert want["total"] > 0
+
+
+def test_follow_up_refuses_a_value_that_is_not_a_boolean(dash: Page, live_server: Any, seeded: dict) -> None:
+    answer_id = api(live_server, "at-risk")["users"][0]["answer_id"]
+    csrf = dash.locator('meta[name="csrf-token"]').get_attribute("content")
+    status = dash.evaluate("""async ([path, csrf]) => (await fetch(path, {method: 'POST', headers: {'X-CSRF-Token': csrf,
+        'Content-Type': 'application/json', 'Accept': 'application/json'}, body: '{"followed_up": "maybe"}'})).status""",
+                           [site_url(live_server, f"/answers/{answer_id}/follow-up"), csrf])
+    assert status == 400
+    assert api(live_server, "at-risk", "?followed_up=true")["total"] == 0
+
+
+def test_the_page_says_the_sites_time_zone(dash: Page, live_server: Any) -> None:
+    status, _ = live_server.admin("PATCH", f"/api/v1/sites/{live_server.site['id']}", {"time_zone": "Europe/Paris"})
+    assert status == 200
+    dash.goto(results_path(live_server))
+    expect(dash.locator(".filter-actions")).to_contain_text("Days in Europe/Paris")
+    dash.goto(results_path(live_server, "?from=never"))
+    expect(dash.locator(".filter-actions")).to_contain_text("Days in Europe/Paris")

@@ -21,7 +21,7 @@ from ..core.report_filters import FilterError, ReportQuery, parse, side_args
 from ..core.time_zones import site_time_zone, zone
 from ..offload import off_loop
 from . import results_view as view
-from .access import current_account, safe_next, site_page
+from .access import current_account, refuse, safe_next, site_page
 
 SHARED = ("from", "to", "trigger", "variant", "locale", "tz")
 REPORT = ("interval", "driver", "buckets")
@@ -192,6 +192,7 @@ def survey_results(site: dict[str, Any], survey_id: int) -> Any:
     except BadFilter as err:
         ctx["error"] = err
         ctx["options"] = off_loop(report_options.filter_options, _services().storage, survey)
+        ctx["tz"] = site_time_zone(_services().storage.get_site(site["id"]))
         status = 400
     ctx["v"] = view.Helpers(site, survey, args, ctx)
     return render_template("dashboard/results.html", **ctx), status
@@ -214,16 +215,20 @@ def survey_export(site: dict[str, Any], survey_id: int, fmt: str) -> Any:
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     filename = f"survey-{survey_id}-answers.{fmt}"
     return Response(stream_with_context(reports.export_lines(storage, survey, q, fmt)), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 @site_page
 def follow_up(site: dict[str, Any], answer_id: int) -> Any:
     """Mark an at-risk customer's answer followed up (form post or fetch), or undo it."""
     account = current_account()
-    flag = (request.form.get("followed_up") or (request.get_json(silent=True) or {}).get("followed_up", "true"))
-    done = reports.follow_up(_services().storage, answer_id, str(flag).lower() not in ("false", "0"),
-                             account.actor, _services().now())  # type: ignore[union-attr]
+    body = request.get_json(silent=True) if request.is_json else None
+    raw = body.get("followed_up", True) if isinstance(body, dict) else request.form.get("followed_up", "true")
+    flag = {True: True, False: False, "true": True, "false": False}.get(raw)  # type: ignore[call-overload]
+    if flag is None:
+        return refuse(400, "validation_error", "followed_up must be true or false.")
+    done = reports.follow_up(_services().storage, answer_id, flag, account.actor,  # type: ignore[union-attr]
+                             _services().now())
     if done is None:
         abort(404)
     if request.is_json or request.accept_mimetypes.best == "application/json":
