@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from . import audit
 from .core import csv_cells, drivers
 from .core.compact_json import compact_json
 from .core.finite import finite
@@ -156,10 +157,14 @@ def driver_report(metric: str, q: ReportQuery, rows: Rows) -> dict[str, Any]:
 
 
 def comments(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[str, Any]:
+    """Follow-up texts, newest first: `q.q` searched, `q.scores` (on the survey's scale) kept."""
+    m = get_metric(survey["metric"])
+    if any(not m.min <= s <= m.max for s in q.scores):
+        raise FilterError("score", f"must be on the {m.key} scale, {m.min} to {m.max}")
     rows, total = Reports(storage).comments(q, survey["id"])
     for row in rows:
         row["created_at"] = iso(row["created_at"], q.tz)
-    return {"survey_id": survey["id"], "q": q.q, "page": q.page, "page_size": q.page_size, "total": total,
+    return {"survey_id": survey["id"], "q": q.q, "score": list(q.scores) or None, "page": q.page, "page_size": q.page_size, "total": total,
             "comments": rows}
 
 
@@ -178,6 +183,18 @@ def at_risk(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[st
         })
     return {"survey_id": survey["id"], "high_effort_max": threshold, "followed_up": q.followed_up,
             "page": q.page, "page_size": q.page_size, "total": total, "users": users}
+
+
+def follow_up(storage: Storage, answer_id: int, flag: bool, actor: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """Mark an answer as followed up (or undo it with `flag` false), audited; None if no such answer."""
+    store = Reports(storage)
+    if store.get_answer(answer_id) is None:
+        return None
+    store.set_followed_up(answer_id, now if flag else None)
+    audit.record(storage, actor, "answer.follow_up", f"answer:{answer_id}", {"followed_up": flag})
+    answer = store.get_answer(answer_id)
+    return {"answer_id": answer_id, "user_id": answer["user_id"],  # type: ignore[index]
+            "followed_up_at": iso(answer["followed_up_at"])}  # type: ignore[index]
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -582,7 +582,7 @@ QUERY_ROUTES = {  # each route with the parameters it knows (an unknown one is r
     "/api/v1/users/u%00/decisions": ["site", "limit"],
     "/api/v1/surveys/1/report": ["interval", "driver", "buckets", *_FILTERS],
     "/api/v1/surveys/1/compare": ["a.from", "b.to", "a.properties.channel", "b.locale", "interval"],
-    "/api/v1/surveys/1/comments": ["q", "page", "page_size", *_FILTERS],
+    "/api/v1/surveys/1/comments": ["q", "score", "page", "page_size", *_FILTERS],
     "/api/v1/surveys/1/at-risk": ["page", "page_size", "high_effort_max", "followed_up", *_FILTERS],
     "/api/v1/surveys/1/export": ["format", *_FILTERS],
     "/api/v1/webhooks": ["site_id"],

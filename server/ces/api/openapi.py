@@ -130,6 +130,8 @@ OPERATIONS: dict[str, Op] = {
                                  answer=O.CompareSchema, errors=(400, 404)),
     "reports.survey_comments": Op("A survey's comments", tag="reports", query=O.ListParamsDoc,
                                   answer=O.CommentsSchema, errors=(400, 404)),
+    "reports.survey_filters": Op("What a survey's report can be filtered by", tag="reports",
+                                 answer=O.FilterOptionsSchema, errors=(400, 404)),
     "reports.survey_at_risk": Op("Customers whose latest answer was high effort", tag="reports",
                                  query=O.AtRiskParamsDoc, answer=O.AtRiskSchema, errors=(400, 404)),
     "reports.survey_export": Op("Export a survey's answers (CSV or JSON lines), streamed", tag="reports",

@@ -233,6 +233,9 @@ class ReportParamsDoc(ReportQueryDoc):
 
 class ListParamsDoc(ReportQueryDoc):
     q = fields.String(validate=validate.Length(max=200))
+    score = fields.String(metadata={"description": "Only comments with this score, or one of these scores "
+                                                   "separated by commas (on the survey's scale)."},
+                          validate=validate.Regexp(r"^-?[0-9]{1,7}(,-?[0-9]{1,7})*$"))
     page = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(validate=validate.Range(min=1, max=200))
 
@@ -281,10 +284,32 @@ class CompareSchema(Schema):
 class CommentsSchema(Schema):
     survey_id = fields.Integer(required=True)
     q = _nullable(fields.String(required=True))
+    score = _nullable(fields.List(fields.Integer(), required=True))
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True)
     comments = fields.List(fields.Dict(), required=True)
+
+
+class ReportTriggerSchema(Schema):
+    id = fields.Integer(required=True)
+    name = _nullable(fields.String(required=True))
+    event_name = fields.String(required=True)
+
+
+class FilterOptionsSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    headline_name = fields.String(required=True)
+    scale = fields.Dict(required=True, metadata={"description": "{min, max}: the metric's scale."})
+    high_effort_max = fields.Integer(required=True, metadata={"description": "The default at-risk threshold."})
+    triggers = fields.List(fields.Nested(ReportTriggerSchema), required=True)
+    locales = fields.List(fields.String(), required=True)
+    variants = fields.List(fields.String(), required=True)
+    properties = fields.List(fields.String(), required=True,
+                             metadata={"description": "Top-level event property keys the answers carry."})
+    intervals = fields.List(fields.String(), required=True)
+    operators = fields.List(fields.String(), required=True)
 
 
 class AtRiskSchema(Schema):

@@ -5,11 +5,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
-from .. import audit, reports
-from ..core.report_filters import FilterError, ReportQuery, parse
+from .. import audit, report_options, reports
+from ..core.report_filters import FilterError, ReportQuery, parse, side_args
 from ..offload import off_loop
 from ..core.time_zones import site_time_zone
-from ..storage.reports import Reports
 from .auth import current_admin
 from .body import json_object
 from .errors import ApiError, not_found
@@ -17,7 +16,7 @@ from .errors import ApiError, not_found
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 REPORT_PARAMS = ("interval", "driver", "buckets")
-LIST_PARAMS = ("q", "page", "page_size")
+LIST_PARAMS = ("q", "score", "page", "page_size")
 AT_RISK_PARAMS = ("page", "page_size", "high_effort_max", "followed_up")
 
 
@@ -57,16 +56,7 @@ def survey_report(survey_id: int):
 
 def _side_args(side: str) -> list[tuple[str, str]]:
     """Shared filters plus the side's own (`a.from=…`), the side's winning; other prefixes refused."""
-    shared, own = [], []
-    for name, raw in request.args.items(multi=True):
-        prefix, dot, rest = name.partition(".")
-        if dot and prefix in ("a", "b"):
-            if prefix == side:
-                own.append((rest, raw))
-        else:
-            shared.append((name, raw))
-    own_names = {n for n, _ in own}
-    return [(n, v) for n, v in shared if n not in own_names] + own
+    return side_args(request.args.items(multi=True), side)
 
 
 def _side_query(side: str, survey: dict[str, Any]) -> ReportQuery:
@@ -97,7 +87,23 @@ def survey_compare(survey_id: int):
 def survey_comments(survey_id: int):
     current_admin()
     survey = _survey(survey_id)
-    return jsonify(off_loop(reports.comments, _services().storage, survey, _query(LIST_PARAMS, survey)))
+    q = _query(LIST_PARAMS, survey)
+    try:
+        return jsonify(off_loop(reports.comments, _services().storage, survey, q))
+    except FilterError as err:  # a score off the survey's scale
+        raise ApiError(400, "validation_error", f"Invalid parameter {err.field}: {err.message}",
+                       {err.field: [err.message]}) from None
+
+
+@bp.get("/surveys/<int:survey_id>/filters")
+def survey_filters(survey_id: int):
+    """What the survey's report can be filtered by: triggers, locales, variants, event properties."""
+    current_admin()
+    survey = _survey(survey_id)
+    for name in request.args:  # it takes none: a typo is said, not ignored
+        raise ApiError(400, "validation_error", f"Invalid parameter {name}: unknown parameter",
+                       {name: ["unknown parameter"]})
+    return jsonify(off_loop(report_options.filter_options, _services().storage, survey))
 
 
 @bp.get("/surveys/<int:survey_id>/at-risk")
@@ -122,15 +128,10 @@ def follow_up(answer_id: int):
         raise ApiError(400, "validation_error", "followed_up must be true or false.",
                        {"followed_up": ["Not a valid boolean."]})
     services = _services()
-    store = Reports(services.storage)
-    if store.get_answer(answer_id) is None:
+    done = reports.follow_up(services.storage, answer_id, flag, audit.token_actor(admin), services.now())
+    if done is None:
         raise not_found("answer", answer_id)
-    store.set_followed_up(answer_id, services.now() if flag else None)
-    audit.record(services.storage, audit.token_actor(admin), "answer.follow_up", f"answer:{answer_id}",
-                 {"followed_up": flag})
-    answer = store.get_answer(answer_id)
-    return jsonify(answer_id=answer_id, user_id=answer["user_id"],  # type: ignore[index]
-                   followed_up_at=reports.iso(answer["followed_up_at"]))  # type: ignore[index]
+    return jsonify(done)
 
 
 @bp.get("/surveys/<int:survey_id>/export")

@@ -19,7 +19,8 @@ Parameters (all optional):
 * `interval`: `day`, `week` (default, ISO weeks from Monday, in the zone) or `month`.
 * `driver`: the property to break scores down by; `buckets`: comma-separated ascending lower
   bounds for a numeric driver (default: see core/drivers.py).
-* `q`, `page`, `page_size` (≤ 200) for comments and at-risk lists; `high_effort_max`,
+* `q`, `page`, `page_size` (≤ 200) for comments and at-risk lists; `score` (one score or several
+  separated by commas) for comments; `high_effort_max`,
   `followed_up` (`false` default, `true`, `any`) for at-risk; `format` (`csv`, `jsonl`) for export.
 """
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ReportQuery:
     driver: str | None = None
     buckets: tuple[float, ...] | None = None
     q: str | None = None
+    scores: tuple[int, ...] = ()
     page: int = 1
     page_size: int = 50
     high_effort_max: int | None = None
@@ -210,6 +212,8 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = (), time_zon
             if len(raw) > 200:
                 raise FilterError(name, "at most 200 characters")
             values[name] = raw or None
+        elif name == "score":
+            values["scores"] = _scores(raw)
         elif name == "page":
             values[name] = _int(name, raw, 1, 1_000_000)
         elif name == "page_size":
@@ -228,6 +232,18 @@ def parse(args: Iterable[tuple[str, str]], allowed: Iterable[str] = (), time_zon
     if start is not None and end is not None and start >= end:
         raise FilterError("to", "must be after 'from'")
     return ReportQuery(properties=tuple(props), **values)
+
+
+def _scores(raw: str) -> tuple[int, ...]:
+    """`score=1,2,3`: the answers' scores to keep (whether they are on the survey's scale is the
+    report's check: the scale is the survey's, not the query's)."""
+    try:
+        scores = tuple(sorted({int(x) for x in raw.split(",")}))
+    except ValueError:
+        raise FilterError("score", "expected a score or scores separated by commas") from None
+    if len(scores) > MAX_IN_VALUES or any(not -1_000_000 <= s <= 1_000_000 for s in scores):
+        raise FilterError("score", "expected a score or scores separated by commas")
+    return scores
 
 
 def _property(name: str, raw: str) -> PropertyFilter:
@@ -253,3 +269,18 @@ def _property(name: str, raw: str) -> PropertyFilter:
             raise FilterError(name, f"'{op}' needs a number")
         return PropertyFilter(path, op, (numbers[0],))
     return PropertyFilter(path, op, _candidates(raw))
+
+
+def side_args(args: Iterable[tuple[str, str]], side: str) -> list[tuple[str, str]]:
+    """One side of a comparison: the shared filters plus the side's own (`a.from=…`), the side's
+    winning; the other side's are left out."""
+    shared, own = [], []
+    for name, raw in args:
+        prefix, dot, rest = name.partition(".")
+        if dot and prefix in ("a", "b"):
+            if prefix == side:
+                own.append((rest, raw))
+        else:
+            shared.append((name, raw))
+    own_names = {n for n, _ in own}
+    return [(n, v) for n, v in shared if n not in own_names] + own

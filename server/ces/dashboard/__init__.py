@@ -20,6 +20,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 PAGES = (
     "login",
     "overview",
+    "results",
     "settings",
     "vendor",
 )

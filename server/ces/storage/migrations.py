@@ -320,3 +320,22 @@ def dashboard_accounts(db: Database) -> None:
 def answer_feed(db: Database) -> None:
     for sql in I12SHELL_ANSWER_FEED_SQL:
         db.execute(sql)
+
+
+# The results page's lists. At-risk customers (each user's latest answer, its score and whether
+# it was followed up) read from the index alone; it replaces the narrower (survey_id, user_id,
+# created_at). Comments, newest first, from a partial index of the answers that have one (with
+# their prompt_id: a trigger, locale or variant filter joins the prompts without reading the answers).
+I12_RESULTS_SQL = [
+    "create index if not exists idx_answers_survey_user_latest on answers "
+    "(survey_id, user_id, created_at, score, followed_up_at)",
+    "drop index if exists idx_answers_survey_user",
+    "create index if not exists idx_answers_survey_commented on answers (survey_id, created_at, prompt_id) "
+    "where comment is not null and comment != ''",
+]
+
+
+@migrations(name="0510_i12results_at_risk_index")
+def results_at_risk_index(db: Database) -> None:
+    for sql in I12_RESULTS_SQL:
+        db.execute(sql)
