@@ -71,7 +71,8 @@ OPERATIONS: dict[str, Op] = {
     "events.post_events": Op("Send events (one, or a batch of up to 1,000)", "site", "events",
                              query=E.DryRunSchema, body=E.EventSchema, answer=O.EventsAnswerSchema, errors=_WRITE,
                              description="A body of one event, or `{\"events\": [...]}`; `?dry_run=true` decides "
-                                         "and records nothing.",
+                                         "and records nothing; `?explain=true` adds to each result a `headline` "
+                                         "in words and `tried`, every trigger tried with its own outcome.",
                              extra={"body_any_of": E.EventBatchSchema}),
     "events.post_identify": Op("Store users' traits (merged)", "site", "events", body=E.IdentifySchema,
                                answer=O.IdentifyAnswerSchema, errors=_WRITE,

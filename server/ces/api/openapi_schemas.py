@@ -44,6 +44,24 @@ class EventResultSchema(Schema):
     reason = fields.String(required=True)
     detail = _nullable(fields.String(required=True))
     prompt_id = _nullable(fields.String(required=True))
+    cancelled = fields.List(fields.String(), metadata={"description": "Delayed prompts this event called off."})
+    # With ?explain=true:
+    headline = fields.String(metadata={"description": "explain=true: the decision in words, e.g. \"Would not be "
+                                                      "asked: the user is not in the trigger's sample.\""})
+    trigger_id = _nullable(fields.Integer())
+    survey_id = _nullable(fields.Integer())
+    tried = fields.List(fields.Nested(lambda: TriedTriggerSchema()),
+                        metadata={"description": "explain=true: every trigger tried, in arbitration order, "
+                                                 "with its own outcome."})
+
+
+class TriedTriggerSchema(Schema):
+    trigger_id = _nullable(fields.Integer(required=True))
+    survey_id = _nullable(fields.Integer(required=True))
+    decision = fields.String(required=True, validate=validate.OneOf(("prompt", "skip")))
+    reason = fields.String(required=True)
+    title = fields.String(required=True)
+    detail = fields.String(required=True)
 
 
 class EventsAnswerSchema(Schema):
