@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any, Mapping
 
 from flask import Flask, jsonify
@@ -31,8 +30,6 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     """Build the app. `overrides` win over the config file and CES_* variables (tests use them)."""
     app = Flask(__name__)
     app.config.update(config_module.resolve(overrides))
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": app.config["WS_PING_INTERVAL"],
                                          # The transport's hard cap (close 1009) sits above the protocol's
                                          # limit, so an oversized message gets a readable error first.
@@ -78,6 +75,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
         from .demo import bp as demo_bp
         app.extensions["ces_limits"].guard_requests_per_ip(demo_bp)  # its posts write events too
         app.register_blueprint(demo_bp)
+    from . import dashboard  # the product teams' pages, at /dashboard
+    dashboard.init_app(app)
     sock.init_app(app)
     app.wsgi_app = without_compression(app.wsgi_app)  # type: ignore[method-assign]
 

@@ -289,3 +289,19 @@ def asking_well(db: Database) -> None:
     db.execute("create trigger if not exists report_funnel_on_cancel after update of status on prompts "
                "when new.status = 'cancelled' and old.status in ('issued','delivered','shown') "
                f"begin {_FUNNEL_UPSERT} end")
+
+
+@migrations(name="0500_i12shell_dashboard")
+def dashboard_accounts(db: Database) -> None:
+    # Secrets made once per installation (the dashboard's session-signing key): every process
+    # and every restart of one installation signs and checks sessions with the same key, and no
+    # key is written in the code or a config file.
+    db.execute("""create table if not exists installation_secrets (
+        name TEXT primary key, value TEXT not null, created_at DOUBLE PRECISION not null)""")
+    # People who log in to the dashboard with an email and a password (`ces user create`): the
+    # password only as a salted slow hash; site_id null = every site, like an admin token.
+    db.execute("""create table if not exists dashboard_users (
+        id INTEGER primary key, email TEXT not null, password_hash TEXT not null, site_id INTEGER,
+        read_only INTEGER not null default 0, created_at DOUBLE PRECISION not null,
+        disabled_at DOUBLE PRECISION)""")
+    db.execute("create unique index if not exists idx_dashboard_users_email on dashboard_users (email)")

@@ -1,0 +1,61 @@
+"""Logging in and out of the dashboard, and what an unauthenticated or scoped visitor gets."""
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from conftest import login, site_url, url
+
+
+def test_token_login_lands_on_the_overview_and_logout_ends_the_session(live_server, page: Page) -> None:
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(url(live_server, "/login?next=/dashboard/"))
+    login(page, live_server)
+    expect(page).to_have_url(site_url(live_server, "/"))
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ces_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/dashboard"
+    assert live_server.admin_token not in cookie["value"]
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    page.goto(site_url(live_server, "/"))
+    expect(page).to_have_url(url(live_server, f"/login?next=/dashboard/sites/{live_server.site['id']}/"))
+
+
+def test_wrong_token_is_refused_with_a_message(live_server, page: Page) -> None:
+    page.goto(url(live_server, "/login"))
+    page.get_by_label("Admin token").fill("ces_admin_not-a-real-one")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("That login is not right. Check it and try again.")
+    page.goto(site_url(live_server, "/"))
+    expect(page.get_by_label("Admin token")).to_be_visible()  # still not logged in
+
+
+def test_login_returns_to_the_page_asked_for(live_server, page: Page) -> None:
+    page.goto(site_url(live_server, "/settings"))
+    page.get_by_label("Admin token").fill(live_server.admin_token)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(site_url(live_server, "/settings"))
+
+
+def test_a_token_of_one_site_cannot_open_another_sites_pages(live_server, page: Page) -> None:
+    from ces.storage.tokens import TokenStore
+    storage = live_server.services.storage
+    other = storage.create_site("Other shop", live_server.clock())
+    _, token = TokenStore(storage).create("site one only", live_server.clock(), site_id=live_server.site["id"])
+    login(page, live_server, token)
+    expect(page).to_have_url(site_url(live_server, "/"))
+    for path in ("/", "/settings"):
+        response = page.goto(site_url(live_server, path, other["id"]))
+        assert response is not None and response.status == 404, path
+        expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+        assert "Other shop" not in page.content()
+    assert page.goto(site_url(live_server, "/")).status == 200  # its own site still opens
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(dash: Page, live_server) -> None:
+    refused = dash.request.post(url(live_server, "/logout"), form={"csrf_token": "forged"}, max_redirects=0)
+    assert refused.status == 400
+    refused = dash.request.post(url(live_server, "/logout"), headers={"X-CSRF-Token": "forged"}, max_redirects=0)
+    assert refused.status == 400 and refused.json()["error"]["code"] == "csrf_failed"
+    dash.reload()
+    expect(dash.get_by_role("button", name="Log out")).to_be_visible()  # still logged in
