@@ -23,6 +23,7 @@ from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
 from . import admin_schemas as A
+from . import fatigue_diagnostic as FD
 from . import openapi_schemas as O
 from . import schemas as E
 from . import site_schemas as S
@@ -124,6 +125,11 @@ OPERATIONS: dict[str, Op] = {
     "sites.get_fatigue": Op("A site's fatigue policy", tag="sites", answer=O.FatiguePolicyDocSchema, errors=(404,)),
     "sites.put_fatigue": Op("Replace a site's fatigue policy (keys left out: defaults)", tag="sites",
                             body=O.FatiguePolicyDocSchema, answer=O.FatiguePolicyDocSchema, errors=(*_WRITE, 404)),
+    "fatigue_diagnostic.get_diagnostic": Op(
+        "Fatigue diagnostic: users prompted by 2+ surveys within 24 h, and the colliding survey pairs",
+        tag="sites", query=FD.DiagnosticQuerySchema, answer=O.FatigueDiagnosticSchema, errors=(400, 404),
+        description="A prompt's time is when it was shown, else when it was created; cancelled prompts "
+                    "never reached anyone and do not count."),
     # reports
     "reports.survey_report": Op("A survey's report: score, funnel, trend, touchpoints, drivers", tag="reports",
                                 query=O.ReportParamsDoc, answer=O.ReportSchema, errors=(400, 404)),
