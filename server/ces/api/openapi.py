@@ -39,7 +39,12 @@ bp = Blueprint("openapi", __name__)
 
 
 class SqliteInt(IntegerConverter):
-    """`<int:…>` in URLs: 0 to 2^63-1 (SQLite's integers); a larger number is a 404, not an overflow."""
+    """`<int:…>` in URLs: 0 to 2^63-1 (SQLite's integers); a larger number is a 404, not an overflow.
+
+    At most 19 digits in the pattern itself: a longer number then matches no rule at all. Refused
+    only by `to_python`, werkzeug would answer 405 when another method's rule shares the path."""
+
+    regex = r"\d{1,19}"
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
                  signed: bool = False) -> None:
@@ -169,7 +174,8 @@ OPERATIONS: dict[str, Op] = {
     "users.export_user": Op("Everything stored about one user, one JSON document", tag="privacy",
                             query=O.UserSiteQueryDoc, answer=O.UserExportSchema, errors=(400, 404)),
     "users.opt_out": Op("Never ask this user again on the site", "site_or_admin", "privacy",
-                        query=O.UserSiteQueryDoc, answer=O.OptOutSchema, errors=(400,)),
+                        query=O.UserSiteQueryDoc, answer=O.OptOutSchema, errors=(400, 404),
+                        description="A user id holding a line break matches no path (404)."),
     "users.undo_opt_out": Op("The user may be asked again", "site_or_admin", "privacy", query=O.UserSiteQueryDoc,
                              answer=O.OptOutSchema, errors=(400, 404)),
     "users.list_erasures": Op("The erasure records (who, when, the user id hashed)", tag="privacy",
