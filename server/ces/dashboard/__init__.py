@@ -22,6 +22,7 @@ PAGES = (
     "overview",
     "settings",
     "vendor",
+    "surveys",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header
