@@ -23,6 +23,7 @@ PAGES = (
     "settings",
     "vendor",
     "surveys",
+    "triggers",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header
