@@ -24,6 +24,8 @@ PAGES = (
     "vendor",
     "surveys",
     "triggers",
+    "test_trigger",
+    "users",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header

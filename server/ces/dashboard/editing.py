@@ -97,3 +97,14 @@ def untyped(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value) if typed(value) != value else value
     return json.dumps(value)
+
+
+def when(ts: float | None, site: Mapping[str, Any]) -> str:
+    """A time as the site's people read it: "2026-12-01 14:05:09 CET" (the site's time zone)."""
+    if ts is None:
+        return ""
+    from datetime import datetime
+
+    from ..core.time_zones import site_time_zone, zone
+    moment = datetime.fromtimestamp(ts, zone(site_time_zone(site)))
+    return moment.strftime("%Y-%m-%d %H:%M:%S ") + (moment.tzname() or "")
