@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from conftest import login, site_url, url
+from dashboard_support import login, site_url, url
 
 
 def test_token_login_lands_on_the_overview_and_logout_ends_the_session(live_server, page: Page) -> None:
@@ -59,3 +59,51 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(dash: Page
     assert refused.status == 400 and refused.json()["error"]["code"] == "csrf_failed"
     dash.reload()
     expect(dash.get_by_role("button", name="Log out")).to_be_visible()  # still logged in
+
+
+def test_login_page_has_no_axe_violations_and_screenshots(live_server, page: Page) -> None:
+    from dashboard_support import axe_violations, screenshot
+    page.goto(url(live_server, "/login"))
+    assert axe_violations(page) == []
+    page.get_by_label("Admin token").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Email and password").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "login")
+
+
+def test_the_session_cookie_is_secure_over_https(tmp_path) -> None:
+    import urllib.request
+
+    from ces.testing import LiveServer
+    server = LiveServer(tmp_path / "ces.db", PROXY_HOPS=1)
+    try:
+        def cookie(headers: dict[str, str]) -> str:
+            with urllib.request.urlopen(urllib.request.Request(url(server, "/login"), headers=headers)) as resp:
+                return resp.headers["Set-Cookie"]
+        plain = cookie({})
+        assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+        assert "Secure" in cookie({"X-Forwarded-Proto": "https"})
+    finally:
+        server.stop()
+
+
+def test_the_session_key_is_the_installations_own_and_survives_a_restart(tmp_path, page: Page) -> None:
+    from ces.testing import LiveServer
+    first = LiveServer(tmp_path / "ces.db")
+    key = first.app.config["SECRET_KEY"]
+    login(page, first)
+    first.stop()
+    second = LiveServer(tmp_path / "ces.db")  # a restart: same database, new process state
+    try:
+        assert second.app.config["SECRET_KEY"] == key and len(key) >= 64
+        page.goto(url(second, "/"))  # cookies ignore the port: the first server's session, checked by the second
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        other = LiveServer(tmp_path / "other.db")
+        assert other.app.config["SECRET_KEY"] != key  # never a constant
+        other.stop()
+    finally:
+        second.stop()

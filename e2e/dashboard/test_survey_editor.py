@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import FrameLocator, Page, expect
 
-from conftest import axe_violations, screenshot, site_url
+from dashboard_support import axe_violations, screenshot, site_url
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page, expect
 
 from ces.core.sampling import sampled_in
-from conftest import axe_violations, screenshot, site_url
+from dashboard_support import axe_violations, screenshot, site_url
 
 XSS = '<img src=x onerror="window.__xss=1">'
 

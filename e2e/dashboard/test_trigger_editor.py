@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from conftest import axe_violations, screenshot, site_url
+from dashboard_support import axe_violations, screenshot, site_url
 
 
 def triggers(server: Any) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from .api import webhooks as webhooks_api
 from .api import audit as audit_api
 from .api import retention as retention_api
 from .api import users as users_api
+from .api import activity as activity_api
+from .api import webhook_test as webhook_test_api
 from . import security_headers
 from .api import body
 from .api.json_output import StrictJSONProvider
@@ -69,6 +71,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
     app.register_blueprint(site_limits.bp)
+    app.register_blueprint(activity_api.bp)
+    app.register_blueprint(webhook_test_api.bp)
     from .api import fatigue_diagnostic as fatigue_diagnostic_api
     app.register_blueprint(fatigue_diagnostic_api.bp)
     app.register_blueprint(widget_bp)

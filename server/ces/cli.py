@@ -56,6 +56,9 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
         click.echo("Admin API: create a token with")
         click.echo(f"  ces token create NAME --db {db}      (add --site {site['site_key']} or --read-only to narrow it)")
         click.echo(f"API docs: {base}/api/docs   (the OpenAPI document: {base}/api/openapi.json)")
+    from .first_run import dashboard_lines
+    for line in dashboard_lines(storage, base, db, demo, site):
+        click.echo(line)
     if demo:
         added = allow_own_origins(storage, host, port)
         if added:  # a database made by a run on another port: the demo's pages must open the widget
@@ -334,3 +337,7 @@ from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
 
 for _command in _PRIVACY_COMMANDS:
     main.add_command(_command)
+# Dashboard users (`ces user create EMAIL`, …) join the same `ces user` group (cli_users.py).
+from .cli_users import attach as _attach_dashboard_users  # noqa: E402
+
+_attach_dashboard_users(main.commands["user"])  # type: ignore[arg-type]

@@ -62,6 +62,18 @@ def nav_items(site: dict[str, Any]) -> list[tuple[str, str, str]]:
     return items
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@bp.app_template_global()
+def short_time(iso: str | None) -> str:
+    """"1 Dec 04:55" from an ISO time as the API writes it (already in the site's zone); the
+    overview's JS writes the same text for the answers it adds live."""
+    if not iso or len(iso) < 16:
+        return iso or ""
+    return f"{int(iso[8:10])} {MONTHS[int(iso[5:7]) - 1]} {iso[11:16]}"
+
+
 @bp.context_processor
 def _globals() -> dict[str, Any]:
     account = access.current_account()
