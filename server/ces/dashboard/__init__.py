@@ -26,6 +26,7 @@ PAGES = (
     "triggers",
     "test_trigger",
     "users",
+    "fatigue",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header
