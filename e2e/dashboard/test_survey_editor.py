@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import FrameLocator, Page, expect
 
-from dashboard_support import axe_violations, screenshot, site_url
+from dashboard_support import DESKTOP, PHONE, SCREENSHOTS, axe_violations, screenshot, site_url
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 
@@ -75,7 +75,15 @@ def test_create_a_survey_with_a_live_preview_in_two_languages(dash: Page, live_s
     page.get_by_label("Theme").select_option("dark")
     page.get_by_role("button", name="Show the question").click()
     expect(preview(page).locator("[data-ces] .w")).to_have_class("w d")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "survey-editor")
+    # On a phone the preview sits under the form: a picture of it where a phone shows it.
+    page.set_viewport_size(PHONE)
+    page.locator("#preview-frame").scroll_into_view_if_needed()
+    expect(preview_question(page)).to_have_text("How easy was paying?")
+    page.wait_for_timeout(300)  # the frame repaints after the resize (for the picture only)
+    page.screenshot(path=str(SCREENSHOTS / "survey-editor-preview-phone.png"))
+    page.set_viewport_size(DESKTOP)
     assert axe_violations(page) == []
 
     page.get_by_role("button", name="Create survey").click()
