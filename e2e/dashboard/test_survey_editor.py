@@ -72,6 +72,13 @@ def test_create_a_survey_with_a_live_preview_in_two_languages(dash: Page, live_s
     page.get_by_label("Ask the follow-up up to score").fill("4")
     page.get_by_role("button", name="Show the follow-up").click()
     expect(preview_question(page)).to_have_text("What slowed you down?")
+    # The centre position: the widget's modal, drawn without taking the focus from the editor.
+    page.get_by_label("Position").select_option("center")
+    page.locator("#f-texts-en-thanks").press_sequentially("Merci!", delay=10)
+    expect(preview(page).locator('[data-ces="c"] .q')).to_have_text("What slowed you down?")  # still the follow-up
+    expect(page.locator("#f-texts-en-thanks")).to_be_focused()
+    page.locator("#f-texts-en-thanks").fill("")
+    page.get_by_label("Position").select_option("bottom-right")
     page.get_by_label("Theme").select_option("dark")
     page.get_by_role("button", name="Show the question").click()
     expect(preview(page).locator("[data-ces] .w")).to_have_class("w d")
