@@ -10,7 +10,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page, expect
 
 from ces.core.sampling import sampled_in
-from dashboard_support import axe_violations, screenshot, site_url
+from dashboard_support import axe_violations, login, screenshot, site_url
 
 XSS = '<img src=x onerror="window.__xss=1">'
 
@@ -124,3 +124,21 @@ def test_user_ids_with_html_and_slashes_are_text(dash: Page, live_server) -> Non
     assert page.evaluate("() => window.__xss") is None
     page.goto(site_url(live_server, "/users/nobody-here"))
     expect(page.get_by_text("Nothing is stored about this user on this site")).to_be_visible()
+
+
+def test_a_read_only_account_may_run_a_dry_run_and_see_the_preview(live_server, page: Page) -> None:
+    from ces.storage.tokens import TokenStore
+    token = TokenStore(live_server.services.storage).create("viewer", live_server.clock(), read_only=True)[1]
+    login(page, live_server, token=token)
+    page.goto(site_url(live_server, "/test"))
+    page.get_by_label("User id").fill("viewer-check")
+    page.get_by_label("Event name").fill("checkout_completed")
+    page.get_by_role("button", name="Run a dry run").click()
+    expect(page.locator("#headline")).to_have_text("Would be asked: a trigger matched and every check passed.")
+    assert count(live_server, "prompts") == 0
+    page.goto(site_url(live_server, f"/surveys/{live_server.survey_id}/edit"))
+    expect(page.frame_locator("#preview-frame").locator("[data-ces] .q")).to_be_visible()
+    page.get_by_label("Name").fill("Changed by a viewer")
+    page.get_by_role("button", name="Save survey").click()
+    expect(page.get_by_text("This account is read-only")).to_be_visible()
+    assert live_server.services.storage.get_survey(live_server.survey_id)["name"] != "Changed by a viewer"

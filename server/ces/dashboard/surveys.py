@@ -206,9 +206,10 @@ def preview_survey(body: Mapping[str, Any]) -> dict[str, Any]:
 
 @site_page
 def survey_preview(site: dict[str, Any]) -> Any:
-    """POST the editor's form (and `preview_locale`): the `prompt` message the widget would get."""
-    draft = preview_survey(survey_body(request.form))
-    locale = request.form.get("preview_locale") or draft["default_locale"]
+    """The editor's form as a query (and `preview_locale`): the `prompt` message the widget would
+    get. A GET: it changes nothing, so a read-only account sees the preview too."""
+    draft = preview_survey(survey_body(request.args))
+    locale = request.args.get("preview_locale") or draft["default_locale"]
     message = prompt_message(f"preview-{next(_preview_ids)}", draft, [locale], _services().now() + 3600)
     return jsonify(message=message)
 
@@ -230,5 +231,5 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/sites/<int:site_id>/surveys/new", "new_survey", new_survey, methods=["GET", "POST"])
     bp.add_url_rule("/sites/<int:site_id>/surveys/<int:survey_id>/edit", "edit_survey", edit_survey,
                     methods=["GET", "POST"])
-    bp.add_url_rule("/sites/<int:site_id>/surveys/preview", "survey_preview", survey_preview, methods=["POST"])
+    bp.add_url_rule("/sites/<int:site_id>/surveys/preview", "survey_preview", survey_preview)
     bp.add_url_rule("/sites/<int:site_id>/surveys/preview-frame", "survey_preview_frame", preview_frame)

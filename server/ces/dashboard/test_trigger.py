@@ -61,17 +61,19 @@ def dry_run(site: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str,
 
 @site_page
 def test_trigger(site: dict[str, Any]) -> Any:
+    """A GET, also when it runs (`run=1`): a dry run changes nothing, so a read-only account may
+    run one, and the page's address can be sent to a colleague ("see why this user is not asked")."""
     surveys, triggers, events = _names(site)
-    form = request.form if request.method == "POST" else request.args
+    form = request.args
     v = {k: form.get(k, "") for k in ("user_id", "event_name", "properties", "source")}
     v["source"] = v["source"] or "backend"
     result, errors = (None, {})
-    if request.method == "POST":
-        result, errors = dry_run(site, request.form)
+    if form.get("run"):
+        result, errors = dry_run(site, form)
     return render_template("dashboard/test_trigger.html", site=site, active="test", v=v, errors=errors,
                            result=result, surveys=surveys, triggers=triggers, events=events, sources=SOURCES), \
         400 if errors else 200
 
 
 def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/sites/<int:site_id>/test", "test_trigger", test_trigger, methods=["GET", "POST"])
+    bp.add_url_rule("/sites/<int:site_id>/test", "test_trigger", test_trigger)

@@ -1,6 +1,7 @@
 // The survey editor: languages added and removed in place, fields shown for the chosen scale,
 // and the live preview: on every change the form goes to the server, which answers the `prompt`
-// message a user would get; the real widget draws it in the preview frame (preview-frame.js).
+// message a user would get (a GET: it changes nothing); the real widget draws it in the preview
+// frame (preview-frame.js).
 (function () {
   "use strict";
   var form = document.getElementById("survey-form");
@@ -22,11 +23,11 @@
   function fetchPreview() {
     if (!ready) return;
     var mine = ++asked;
-    var body = new URLSearchParams(new FormData(form));
+    var query = new URLSearchParams(new FormData(form));
+    query.delete("csrf_token");
     status.textContent = "updating…";
-    fetch(form.getAttribute("data-preview"), {
-      method: "POST", credentials: "same-origin", body: body,
-      headers: { "X-CSRF-Token": CES.csrf, "Accept": "application/json" }
+    fetch(form.getAttribute("data-preview") + "?" + query.toString(), {
+      credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (mine !== asked || !data || !data.message) return;  // a newer change is on its way
       frameWindow().postMessage({ type: "ces-preview", message: data.message, followup: followup }, "*");
