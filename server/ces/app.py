@@ -73,6 +73,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(site_limits.bp)
     app.register_blueprint(activity_api.bp)
     app.register_blueprint(webhook_test_api.bp)
+    from .api import fatigue_diagnostic as fatigue_diagnostic_api
+    app.register_blueprint(fatigue_diagnostic_api.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):

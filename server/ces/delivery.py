@@ -8,10 +8,7 @@ import logging
 import threading
 from typing import Any
 
-from .core import protocol
-from .core.localize import pick_locale, survey_locales, survey_texts
-from .core.metrics import get_metric
-from .core.texts import ui_language, ui_strings
+from .core.prompt_message import prompt_message as build_prompt_message
 from .hub import Connection
 from .services import Services
 
@@ -21,13 +18,7 @@ log = logging.getLogger(__name__)
 def prompt_message(services: Services, prompt: dict[str, Any], survey: dict[str, Any],
                    conn_locale: str | None) -> dict[str, Any]:
     traits = services.storage.traits(prompt["site_id"], prompt["user_id"])
-    locale = pick_locale(survey_locales(survey),
-                         [conn_locale, traits.get("locale")], survey.get("default_locale") or "en")
-    metric = get_metric(survey["metric"])
-    texts = survey_texts(survey, locale)
-    # The buttons speak the user's language even when the survey's texts are in another.
-    ui = ui_strings(ui_language([conn_locale, traits.get("locale"), locale]), texts["thanks"])
-    return protocol.prompt(prompt["id"], survey, texts, locale, metric.min, metric.max, prompt["expires_at"], ui)
+    return build_prompt_message(prompt["id"], survey, [conn_locale, traits.get("locale")], prompt["expires_at"])
 
 
 def push_prompt(services: Services, prompt_id: str) -> int:

@@ -18,6 +18,7 @@ import json
 import uuid
 from typing import Any, Mapping, Sequence
 
+from .core import reasons
 from .core.compact_json import compact_json
 from .core.decision import Decision, Event, Trigger, decide, transaction_of
 from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory
@@ -196,8 +197,11 @@ class _Batch:
 
 
 def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-           source: str = "backend", dry_run: bool = False) -> list[dict[str, Any]]:
-    """Decide and record every event; push the prompts that are due. Events are already validated."""
+           source: str = "backend", dry_run: bool = False, explain: bool = False) -> list[dict[str, Any]]:
+    """Decide and record every event; push the prompts that are due. Events are already validated.
+
+    `explain`: each result also lists every trigger tried (`tried`, in arbitration order) and a
+    `headline` in words (core/reasons.py), as the dashboard's Test page shows them."""
     now = services.now()
     storage = services.storage
     results: list[dict[str, Any]] = []
@@ -223,10 +227,11 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                 timestamp = event.get("timestamp")
                 cancelled = batch.cancel(db, name, user_id, properties) if name in batch.cancels else []
                 opted_out = user_id in batch.opted_out and batch.triggers_for(name)
+                trace: list[Decision] | None = [] if explain else None
                 decision: Decision = OPTED_OUT if opted_out else decide(
                     Event(name, user_id, properties, source, timestamp), batch.triggers_for(name), batch.surveys,
                     batch.policy, site_key, _StorageFacts(batch, user_id), now, ordered=True,
-                    time_zone=batch.time_zone)
+                    time_zone=batch.time_zone, trace=trace)
                 batch.record_event(user_id, name, timestamp if timestamp is not None else now)
                 prompt_id = None
                 row_id = next_row + len(rows)
@@ -241,6 +246,8 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
                                 "detail": decision.detail, "prompt_id": prompt_id})
                 if cancelled:
                     results[-1]["cancelled"] = cancelled
+                if trace is not None:
+                    results[-1].update(_explained(results[-1], trace, decision, dry_run))
             storage.rules_insert_prompts(db, batch.prompts)
             storage.rules_insert_events(db, rows)
             if dry_run:
@@ -249,6 +256,15 @@ def ingest(services: Services, site: Mapping[str, Any], events: Sequence[Mapping
         return results
     _dispatch(services, site_id, issued)
     return results
+
+
+def _explained(result: Mapping[str, Any], trace: list[Decision], decision: Decision,
+               dry_run: bool) -> dict[str, Any]:
+    """What an explained result adds: the headline, the trigger and survey, every trigger tried."""
+    return {"headline": reasons.headline(result, dry_run), "trigger_id": decision.trigger_id,
+            "survey_id": decision.survey_id,
+            "tried": [{"trigger_id": d.trigger_id, "survey_id": d.survey_id, "decision": d.decision,
+                       "reason": d.reason, "title": reasons.title(d.reason), "detail": d.detail} for d in trace]}
 
 
 def _dispatch(services: Services, site_id: int, issued: list[tuple[str, str, float]]) -> None:

@@ -14,24 +14,15 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
-from .. import audit
-from ..core.fatigue import SurveyQuota
+from .. import audit, rules_editing
+from ..rules_editing import SURVEY_FIELDS, TRIGGER_FIELDS, survey_json, trigger_json  # noqa: F401 (re-exported)
 from ..storage import Storage
-from .admin_schemas import (
-    DecisionsQuerySchema, ListQuerySchema, SurveySchema, TriggerListQuerySchema, TriggerSchema,
-)
+from .admin_schemas import DecisionsQuerySchema, ListQuerySchema, TriggerListQuerySchema
 from .auth import current_scope
 from .body import json_object
 from .errors import ApiError, not_found
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
-
-SURVEY_FIELDS = ("site_id", "slug", "name", "metric", "default_locale", "texts", "followup_max_score", "appearance",
-                 "quota", "status")
-TRIGGER_FIELDS = ("site_id", "slug", "name", "event_name", "survey_id", "conditions", "source", "sample_rate", "variants",
-                  "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status",
-                  "occurrences", "cancel_events", "cancel_same_transaction")
-
 
 @bp.before_request
 def _authenticate() -> None:
@@ -85,60 +76,17 @@ def _not_found(kind: str, row_id: Any) -> ApiError:
     return not_found(kind, row_id)
 
 
-def _load_update(schema: Schema, body: dict[str, Any], kind: str) -> dict[str, Any]:
-    """A PUT or PATCH body loaded; `site_id` cannot change, refused together with any other field's error."""
-    moved = {"site_id": [f"A {kind} cannot move to another site."]} if "site_id" in body else {}
-    try:
-        data = schema.load({k: v for k, v in body.items() if k != "site_id"})
-    except ValidationError as err:
-        raise ValidationError({**err.normalized_messages(), **moved}) from None
-    if moved:
-        raise ValidationError(moved)
-    return data
+def _actor() -> audit.Actor:
+    return audit.http_actor()
 
 
-def _check_slug(table: str, site_id: int, slug: str | None, row_id: int | None = None) -> None:
-    """A slug names one survey (or trigger) of its site: taken by another row is a 400."""
-    if slug is not None and _storage().one(f"select id from {table} where site_id = ? and slug = ? "
-                                           "and id is not ?", [site_id, slug, row_id]):
-        raise ValidationError({"slug": [f"Already used by another {table[:-1]} of site {site_id}."]})
-
-
-# --------------------------------------------------------------------------- shapes
-
-def survey_json(row: dict[str, Any]) -> dict[str, Any]:
-    quota = {**SurveyQuota().as_dict(), **(row.get("quota") or {})}
-    return {"id": row["id"], **{k: row.get(k) for k in SURVEY_FIELDS if k != "quota"}, "quota": quota,
-            "created_at": iso(row.get("created_at")), "updated_at": iso(row.get("updated_at"))}
-
-
-def trigger_json(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": row["id"], **{k: row.get(k) for k in TRIGGER_FIELDS}}
-    out["conditions"] = out["conditions"] or None
-    out["variants"] = out["variants"] or []
-    out["sample_rate"] = float(out["sample_rate"]) if out["sample_rate"] is not None else 100.0
-    out["occurrences"], out["cancel_events"] = out["occurrences"] or [], out["cancel_events"] or []
-    out["cancel_same_transaction"] = bool(out["cancel_same_transaction"])
-    out["created_at"], out["updated_at"] = iso(row.get("created_at")), iso(row.get("updated_at"))
-    return out
-
-
-def _writable(row: dict[str, Any], names: tuple[str, ...], shape: Any) -> dict[str, Any]:
-    """The stored resource as a body the schema accepts (for PATCH: merge, then validate all)."""
-    public = shape(row)
-    return {k: public[k] for k in names if k != "site_id"}
+def _reach() -> rules_editing.Reach:
+    """What the calling token reaches, for the service (rules_editing.py)."""
+    scope = current_scope()
+    return rules_editing.Reach(scope.sees, scope.site_id)
 
 
 # --------------------------------------------------------------------------- surveys
-
-def _check_survey(data: dict[str, Any]) -> dict[str, Any]:
-    data["site_id"] = _site_id(data.get("site_id"))
-    data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
-    _check_slug("surveys", data["site_id"], data.get("slug"))
-    if data.get("slug") is None:
-        data.pop("slug", None)  # the database gives it one
-    return data
-
 
 @bp.get("/surveys")
 def list_surveys():
@@ -151,10 +99,7 @@ def list_surveys():
 
 @bp.post("/surveys")
 def create_survey():
-    data = _check_survey(SurveySchema().load(json_object()))
-    site_id = data.pop("site_id")
-    row = _storage().create_survey(site_id, _now(), **data)
-    _audit("survey.create", f"survey:{row['id']}", {"site_id": site_id, "name": row["name"]})
+    row = rules_editing.create_survey(_storage(), _actor(), _reach(), json_object(), _now())
     return jsonify(survey_json(row)), 201
 
 
@@ -171,18 +116,8 @@ def get_survey(survey_id: int):
 
 
 def _update_survey(survey_id: int, partial: bool):
-    row = _survey_or_404(survey_id)
-    body = json_object()
-    merged = {**_writable(row, SURVEY_FIELDS, survey_json), **body} if partial else body
-    data = _load_update(SurveySchema(), merged, "survey")
-    data.pop("site_id", None)
-    _check_slug("surveys", row["site_id"], data.get("slug"), survey_id)
-    if data.get("slug") is None:
-        data.pop("slug", None)  # left out of a PUT: the slug stays
-    data["quota"] = {k: v for k, v in (data.get("quota") or {}).items() if v is not None}
-    row = _storage().update_row("surveys", survey_id, data, _now())
-    _audit("survey.update", f"survey:{survey_id}", {"fields": sorted(body)})
-    return jsonify(survey_json(row))  # type: ignore[arg-type]
+    row = rules_editing.update_survey(_storage(), _actor(), _survey_or_404(survey_id), json_object(), partial, _now())
+    return jsonify(survey_json(row))
 
 
 @bp.patch("/surveys/<int:survey_id>")
@@ -225,38 +160,6 @@ def resume_survey(survey_id: int):
 
 # --------------------------------------------------------------------------- triggers
 
-def _check_trigger(data: dict[str, Any], site_id: int | None, trigger_id: int | None = None) -> dict[str, Any]:
-    """The ids a trigger refers to exist, on the trigger's site (400 naming the field)."""
-    storage = _storage()
-    scope = current_scope()
-    survey = storage.get_row("surveys", data["survey_id"])
-    if survey is not None and not scope.sees(survey["site_id"]):
-        survey = None  # another site's survey is an unknown one
-    if site_id is None:
-        site_id = data.get("site_id")
-        if site_id is not None and (storage.get_site(site_id) is None or not scope.sees(site_id)):
-            raise ValidationError({"site_id": [f"Unknown site {site_id}."]})
-        if site_id is None:
-            if survey is None:
-                raise ValidationError({"survey_id": [f"Unknown survey {data['survey_id']}."]})
-            site_id = survey["site_id"]
-    if survey is None or survey["site_id"] != site_id:
-        raise ValidationError({"survey_id": [f"Unknown survey {data['survey_id']} on site {site_id}."]})
-    errors = {}
-    for i, variant in enumerate(data.get("variants") or []):
-        other = storage.get_row("surveys", variant["survey_id"])
-        if other is None or other["site_id"] != site_id:
-            errors[str(i)] = {"survey_id": [f"Unknown survey {variant['survey_id']} on site {site_id}."]}
-    if errors:
-        raise ValidationError({"variants": errors})
-    _check_slug("triggers", site_id, data.get("slug"), trigger_id)
-    if data.get("slug") is None:
-        data.pop("slug", None)
-    data["site_id"] = site_id
-    data["conditions"] = data.get("conditions") or None
-    return data
-
-
 @bp.get("/triggers")
 def list_triggers():
     q = _query(TriggerListQuerySchema())
@@ -269,12 +172,7 @@ def list_triggers():
 
 @bp.post("/triggers")
 def create_trigger():
-    data = _check_trigger(TriggerSchema().load(json_object()), None)
-    site_id = data.pop("site_id")
-    if not data["name"]:
-        data["name"] = f"Ask after {data['event_name']}"
-    row = _storage().create_trigger(site_id, _now(), **data)
-    _audit("trigger.create", f"trigger:{row['id']}", {"site_id": site_id, "event_name": row["event_name"]})
+    row = rules_editing.create_trigger(_storage(), _actor(), _reach(), json_object(), _now())
     return jsonify(trigger_json(row)), 201
 
 
@@ -291,16 +189,9 @@ def get_trigger(trigger_id: int):
 
 
 def _update_trigger(trigger_id: int, partial: bool):
-    row = _trigger_or_404(trigger_id)
-    body = json_object()
-    merged = {**_writable(row, TRIGGER_FIELDS, trigger_json), **body} if partial else body
-    data = _check_trigger(_load_update(TriggerSchema(), merged, "trigger"), row["site_id"], trigger_id)
-    data.pop("site_id")
-    if not data["name"]:
-        data["name"] = f"Ask after {data['event_name']}"
-    row = _storage().update_row("triggers", trigger_id, data, _now())
-    _audit("trigger.update", f"trigger:{trigger_id}", {"fields": sorted(body)})
-    return jsonify(trigger_json(row))  # type: ignore[arg-type]
+    row = rules_editing.update_trigger(_storage(), _actor(), _reach(), _trigger_or_404(trigger_id), json_object(),
+                                       partial, _now())
+    return jsonify(trigger_json(row))
 
 
 @bp.patch("/triggers/<int:trigger_id>")

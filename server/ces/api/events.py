@@ -28,12 +28,14 @@ def _events_from_body() -> list[dict[str, Any]]:
 def post_events():
     site = current_site()
     try:
-        dry_run = DryRunSchema().load(request.args)["dry_run"]
+        query = DryRunSchema().load(request.args)
     except ValidationError as err:
         raise ApiError(400, "validation_error", "Invalid query string.", err.normalized_messages()) from err
+    dry_run = query["dry_run"]
     events = _events_from_body()
     spend_api_events(site, len(events))
-    results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run)
+    results = ingest(current_app.extensions["ces"], site, events, source="backend", dry_run=dry_run,
+                     explain=query["explain"])
     return jsonify(results=results, dry_run=dry_run)
 
 

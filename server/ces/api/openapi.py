@@ -23,6 +23,7 @@ from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
 from . import admin_schemas as A
+from . import fatigue_diagnostic as FD
 from . import openapi_schemas as O
 from . import schemas as E
 from . import site_schemas as S
@@ -38,7 +39,12 @@ bp = Blueprint("openapi", __name__)
 
 
 class SqliteInt(IntegerConverter):
-    """`<int:…>` in URLs: 0 to 2^63-1 (SQLite's integers); a larger number is a 404, not an overflow."""
+    """`<int:…>` in URLs: 0 to 2^63-1 (SQLite's integers); a larger number is a 404, not an overflow.
+
+    At most 19 digits in the pattern itself: a longer number then matches no rule at all. Refused
+    only by `to_python`, werkzeug would answer 405 when another method's rule shares the path."""
+
+    regex = r"\d{1,19}"
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
                  signed: bool = False) -> None:
@@ -71,7 +77,8 @@ OPERATIONS: dict[str, Op] = {
     "events.post_events": Op("Send events (one, or a batch of up to 1,000)", "site", "events",
                              query=E.DryRunSchema, body=E.EventSchema, answer=O.EventsAnswerSchema, errors=_WRITE,
                              description="A body of one event, or `{\"events\": [...]}`; `?dry_run=true` decides "
-                                         "and records nothing.",
+                                         "and records nothing; `?explain=true` adds to each result a `headline` "
+                                         "in words and `tried`, every trigger tried with its own outcome.",
                              extra={"body_any_of": E.EventBatchSchema}),
     "events.post_identify": Op("Store users' traits (merged)", "site", "events", body=E.IdentifySchema,
                                answer=O.IdentifyAnswerSchema, errors=_WRITE,
@@ -123,6 +130,11 @@ OPERATIONS: dict[str, Op] = {
     "sites.get_fatigue": Op("A site's fatigue policy", tag="sites", answer=O.FatiguePolicyDocSchema, errors=(404,)),
     "sites.put_fatigue": Op("Replace a site's fatigue policy (keys left out: defaults)", tag="sites",
                             body=O.FatiguePolicyDocSchema, answer=O.FatiguePolicyDocSchema, errors=(*_WRITE, 404)),
+    "fatigue_diagnostic.get_diagnostic": Op(
+        "Fatigue diagnostic: users prompted by 2+ surveys within 24 h, and the colliding survey pairs",
+        tag="sites", query=FD.DiagnosticQuerySchema, answer=O.FatigueDiagnosticSchema, errors=(400, 404),
+        description="A prompt's time is when it was shown, else when it was created; cancelled prompts "
+                    "never reached anyone and do not count."),
     # reports
     "reports.survey_report": Op("A survey's report: score, funnel, trend, touchpoints, drivers", tag="reports",
                                 query=O.ReportParamsDoc, answer=O.ReportSchema, errors=(400, 404)),
@@ -168,7 +180,8 @@ OPERATIONS: dict[str, Op] = {
     "users.export_user": Op("Everything stored about one user, one JSON document", tag="privacy",
                             query=O.UserSiteQueryDoc, answer=O.UserExportSchema, errors=(400, 404)),
     "users.opt_out": Op("Never ask this user again on the site", "site_or_admin", "privacy",
-                        query=O.UserSiteQueryDoc, answer=O.OptOutSchema, errors=(400,)),
+                        query=O.UserSiteQueryDoc, answer=O.OptOutSchema, errors=(400, 404),
+                        description="A user id holding a line break matches no path (404)."),
     "users.undo_opt_out": Op("The user may be asked again", "site_or_admin", "privacy", query=O.UserSiteQueryDoc,
                              answer=O.OptOutSchema, errors=(400, 404)),
     "users.list_erasures": Op("The erasure records (who, when, the user id hashed)", tag="privacy",

@@ -44,6 +44,24 @@ class EventResultSchema(Schema):
     reason = fields.String(required=True)
     detail = _nullable(fields.String(required=True))
     prompt_id = _nullable(fields.String(required=True))
+    cancelled = fields.List(fields.String(), metadata={"description": "Delayed prompts this event called off."})
+    # With ?explain=true:
+    headline = fields.String(metadata={"description": "explain=true: the decision in words, e.g. \"Would not be "
+                                                      "asked: the user is not in the trigger's sample.\""})
+    trigger_id = _nullable(fields.Integer())
+    survey_id = _nullable(fields.Integer())
+    tried = fields.List(fields.Nested(lambda: TriedTriggerSchema()),
+                        metadata={"description": "explain=true: every trigger tried, in arbitration order, "
+                                                 "with its own outcome."})
+
+
+class TriedTriggerSchema(Schema):
+    trigger_id = _nullable(fields.Integer(required=True))
+    survey_id = _nullable(fields.Integer(required=True))
+    decision = fields.String(required=True, validate=validate.OneOf(("prompt", "skip")))
+    reason = fields.String(required=True)
+    title = fields.String(required=True)
+    detail = fields.String(required=True)
 
 
 class EventsAnswerSchema(Schema):
@@ -143,6 +161,27 @@ class TriggerListSchema(Schema):
 
 
 # --------------------------------------------------------------------------- sites
+
+class CollidingPairSchema(Schema):
+    survey_a = fields.Integer(required=True)
+    survey_a_name = _nullable(fields.String(required=True))
+    survey_b = fields.Integer(required=True)
+    survey_b_name = _nullable(fields.String(required=True))
+    users = fields.Integer(required=True, metadata={"description": "Users prompted by both within the window."})
+
+
+class FatigueDiagnosticSchema(Schema):
+    site_id = fields.Integer(required=True)
+    from_ = fields.String(required=True, data_key="from", metadata={"description": "First day (site's time zone)."})
+    to = fields.String(required=True, metadata={"description": "Last day, included."})
+    time_zone = fields.String(required=True)
+    window_hours = fields.Integer(required=True)
+    users_prompted = fields.Integer(required=True, metadata={"description": "Users with a prompt in the period."})
+    users_colliding = fields.Integer(required=True,
+                                     metadata={"description": "Users prompted by 2+ surveys within the window."})
+    colliding_share = _nullable(_NUM(required=True))
+    pairs = fields.List(fields.Nested(CollidingPairSchema), required=True)
+
 
 class FatiguePolicyDocSchema(Schema):
     """The site's fatigue policy (docs/decisions.md): durations are integer seconds or null."""

@@ -43,6 +43,8 @@ class IdentifyBatchSchema(Schema):
 
 class DryRunSchema(Schema):
     dry_run = fields.Boolean(load_default=False)
+    # Each result also says, in words, why, and lists every trigger tried (ingest.py, "explain").
+    explain = fields.Boolean(load_default=False)
 
 
 # --------------------------------------------------------------------------- events, fast

@@ -13,11 +13,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import ValidationError
 
-from .. import audit
-from ..core.fatigue import FatiguePolicy
+from .. import audit, rules_editing
 from ..rules_cache import policy_from_settings
 from ..storage.sites import SiteStore
-from .admin_schemas import FatiguePolicySchema, ListQuerySchema
+from .admin_schemas import ListQuerySchema
 from .auth import current_scope
 from .body import json_object
 from .errors import ApiError, not_found
@@ -127,9 +126,6 @@ def get_fatigue(site_id: int):
 @bp.put("/sites/<int:site_id>/fatigue")
 def put_fatigue(site_id: int):
     site = _site_or_404(site_id)
-    policy = FatiguePolicy(**FatiguePolicySchema().load(json_object())).as_dict()
-    settings = dict(site.get("settings") or {})
-    settings["fatigue"] = policy
-    _services().storage.set_site_settings(site_id, settings)
-    _audit("site.fatigue.update", f"site:{site_id}", policy)
+    services = _services()
+    policy = rules_editing.set_fatigue(services.storage, audit.http_actor(), site, json_object(), services.now())
     return jsonify(policy)

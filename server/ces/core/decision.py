@@ -259,11 +259,14 @@ def order(triggers: Sequence[Trigger]) -> list[Trigger]:
 
 def decide(event: Event, triggers: Sequence[Trigger], surveys: Mapping[int, Survey],
            policy: FatiguePolicy, site_key: str, facts: Facts, now: float,
-           ordered: bool = False, time_zone: str | None = None) -> Decision:
+           ordered: bool = False, time_zone: str | None = None,
+           trace: list[Decision] | None = None) -> Decision:
     """The decision on one event. `triggers` are the site's active triggers for `event.name`.
 
     `ordered=True` says they already are in arbitration order (see `order()`). `time_zone` is the
-    site's (None = UTC): whole-day waits, windows and quota days are counted there.
+    site's (None = UTC): whole-day waits, windows and quota days are counted there. `trace`, when
+    given, receives the outcome of every trigger tried, in the order tried (a dry run's
+    explanation: the reported skip is one of them, the others say why they did not ask either).
     """
     if not triggers:
         return Decision("skip", "no_trigger", f"no active trigger for event '{event.name}'")
@@ -272,7 +275,12 @@ def decide(event: Event, triggers: Sequence[Trigger], surveys: Mapping[int, Surv
     for trigger in (triggers if ordered else order(triggers)):
         outcome = _try(event, trigger, surveys, policy, site_key, facts, now, time_zone)
         if type(outcome) is Decision:
+            if trace is not None:
+                trace.append(outcome)
             return outcome
+        if trace is not None:
+            reason, tried, survey_id, detail = outcome  # type: ignore[misc]
+            trace.append(Decision("skip", reason, detail() if callable(detail) else detail, tried.id, survey_id))
         stage = STAGE[outcome[0]]  # type: ignore[index]
         if stage > best_stage:
             best, best_stage = outcome, stage  # type: ignore[assignment]

@@ -23,6 +23,11 @@ PAGES = (
     "results",
     "settings",
     "vendor",
+    "surveys",
+    "triggers",
+    "test_trigger",
+    "users",
+    "fatigue",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header

@@ -1,0 +1,13 @@
+"""Is a survey's or a trigger's slug already taken on its site?"""
+from __future__ import annotations
+
+from typing import Any
+
+TABLES = ("surveys", "triggers")
+
+
+def slug_taken(storage: Any, table: str, site_id: int, slug: str, row_id: int | None = None) -> bool:
+    """True when another row of `table` on the site has `slug` (`row_id`: the row being changed)."""
+    assert table in TABLES
+    return storage.one(f"select id from {table} where site_id = ? and slug = ? and (? is null or id <> ?)",
+                       [site_id, slug, row_id, row_id]) is not None
