@@ -14,6 +14,7 @@ from .api import reports as reports_api
 from .api import site_limits
 from .api import webhooks as webhooks_api
 from .api import audit as audit_api
+from .api import themes as themes_api
 from .api import retention as retention_api
 from .api import users as users_api
 from . import security_headers
@@ -55,6 +56,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
                                                    float(app.config["RETENTION_INTERVAL"]))
     app.extensions["ces_retention"].start()
+    from .theme_alerts import ThemeGrowthJob  # theme.grown: a periodic check of every theme
+    app.extensions["ces_theme_growth"] = ThemeGrowthJob(services, float(app.config["THEME_GROWTH_INTERVAL"]),
+                                                        int(app.config["THEME_GROWTH_DAYS"]))
+    app.extensions["ces_theme_growth"].start()
 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
@@ -72,6 +77,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
     app.register_blueprint(site_limits.bp)
+    app.register_blueprint(themes_api.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):

@@ -29,6 +29,7 @@ from .storage.webhooks import WebhookStore
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
+EVENT_TYPES += ("theme.grown",)  # sent by the periodic check of theme_alerts.py, not by an answer
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 
