@@ -212,6 +212,29 @@ def theme_report(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> di
             "themes": sections, "discovered": found}
 
 
+def themed_comments(storage: Storage, survey: dict[str, Any], q: ReportQuery, theme: str | None) -> dict[str, Any]:
+    """The filtered comments with their themes (primary first), newest first; in `theme` only when
+    given (a discovered `found-…` one included)."""
+    ensure_themed(storage, survey)
+    facts = ThemeStore(storage).facts(q, survey["id"])
+    rows = [(aid, [k for k in keys.split("|") if k]) for aid, _s, _at, _t, keys in facts]
+    if theme is not None and theme.startswith("found-"):
+        ids = set(next((ids for d, ids in _discovered(storage, survey, q) if d.key == theme), []))
+        rows = [r for r in rows if r[0] in ids]
+    elif theme is not None:
+        rows = [r for r in rows if theme in r[1]]
+    order = {aid: (at, aid) for aid, _s, at, _t, _k in facts}
+    rows.sort(key=lambda r: order[r[0]], reverse=True)
+    start = (q.page - 1) * q.page_size
+    page = rows[start:start + q.page_size]
+    texts = ThemeStore(storage).comments([aid for aid, _k in page])
+    return {"survey_id": survey["id"], "theme": theme, "filters": q.describe(), "page": q.page,
+            "page_size": q.page_size, "total": len(rows),
+            "comments": [{"answer_id": aid, "user_id": texts[aid]["user_id"], "score": texts[aid]["score"],
+                          "comment": texts[aid]["comment"], "answered_at": iso(texts[aid]["created_at"], q.tz),
+                          "themes": keys} for aid, keys in page if aid in texts]}
+
+
 # -- customers with the same problem ----------------------------------------------------------------
 
 def _high_effort_rows(storage: Storage, survey: dict[str, Any], q: ReportQuery, theme: str | None) -> list[dict[str, Any]]:

@@ -189,6 +189,17 @@ def survey_themes(survey_id: int):
     return jsonify(off_loop(service.theme_report, _services().storage, survey, q))
 
 
+@bp.get("/surveys/<int:survey_id>/themes/comments")
+def survey_themed_comments(survey_id: int):
+    """The comments with their themes (a theme's comments with `theme=`), newest first."""
+    current_admin()
+    survey = _survey(survey_id)
+    q = _query(survey, ("theme", "page", "page_size"))
+    theme = q.extras.get("theme")
+    _theme_known(survey, theme)
+    return jsonify(off_loop(service.themed_comments, _services().storage, survey, q, theme))
+
+
 @bp.get("/surveys/<int:survey_id>/customers")
 def survey_customers(survey_id: int):
     """Customers with a high-effort answer: in a theme (`theme=`), at a touchpoint (`trigger=`), for an
