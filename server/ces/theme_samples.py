@@ -150,3 +150,87 @@ def labelled() -> list[tuple[str, str, str]]:
 def uncovered() -> list[tuple[str, str, str]]:
     return [(topic, lang, text) for topic, by_lang in UNCOVERED.items()
             for lang, texts in by_lang.items() for text in texts]
+
+
+# Written after the lexicon was settled and never used to change it: the benchmark's held-out
+# figure (the labelled set above was read while the lexicon was written, so its figure is the
+# optimistic one).
+HELD_OUT: dict[str, dict[str, tuple[str, ...]]] = {
+    "delivery": {
+        "en": ("Order showed up a week after the promised date", "box was left outside in the rain by the driver",
+               "Where is my order? Ten days and nothing", "the courier said nobody was home but I was"),
+        "fr": ("Commande arrivée avec dix jours de retard", "Le livreur a laissé le paquet devant la porte",
+               "je n'ai toujours pas reçu ma commande", "colis égaré, personne ne sait où il est"),
+        "ro": ("Comanda a venit după două săptămâni", "curierul a lăsat pachetul la vecini",
+               "Nu am primit comanda nici acum", "livrarea a fost amanata de trei ori"),
+    },
+    "payment": {
+        "en": ("the checkout refused my Visa", "Money taken from my account twice",
+               "Can't pay by bank transfer", "payment page kept rejecting my card details"),
+        "fr": ("Ma carte a été refusée au moment de payer", "Prélevé deux fois pour la même commande",
+               "le paiement en trois fois ne marche pas", "Paiement bloqué par la banque"),
+        "ro": ("Cardul meu a fost refuzat la plată", "Mi s-a luat suma de două ori de pe card",
+               "plata in rate nu e disponibila", "Nu pot plăti cu cardul de masă"),
+    },
+    "returns-refunds": {
+        "en": ("Still waiting for my refund", "They won't take the return because the box was opened",
+               "exchange process is a joke", "took a month to get my money back"),
+        "fr": ("Remboursement jamais effectué", "Impossible de retourner l'article",
+               "on m'a refusé l'échange", "le retour est payant, c'est scandaleux"),
+        "ro": ("Nu mi-au returnat banii", "Am trimis produsul înapoi și nu am primit nimic",
+               "returul durează o veșnicie", "rambursarea nu a fost făcută"),
+    },
+    "website-errors": {
+        "en": ("app freezes on the payment screen", "Got an error message when adding to cart",
+               "the site logged me out three times", "search page is broken"),
+        "fr": ("Le site bug sans arrêt", "Message d'erreur quand j'ajoute au panier",
+               "l'application se ferme toute seule", "impossible de me connecter à mon compte"),
+        "ro": ("Aplicația se închide singură", "Am primit o eroare la adăugarea în coș",
+               "site-ul nu se deschide pe telefon", "nu ma pot loga in cont"),
+    },
+    "transfers-repetition": {
+        "en": ("Bounced between four people before anyone helped", "Had to give my details again every call",
+               "they transferred me to sales who sent me back to support", "repeating myself to every agent"),
+        "fr": ("On m'a passé quatre personnes différentes", "répéter mon numéro de commande à chaque fois",
+               "transféré au service technique puis renvoyé au service client", "redonner toutes mes infos encore et encore"),
+        "ro": ("M-au pasat între patru persoane", "A trebuit să repet datele la fiecare apel",
+               "transferat la alt departament si apoi inapoi", "am povestit problema de cinci ori"),
+    },
+    "staff": {
+        "en": ("The lady at the desk was lovely", "support guy was condescending",
+               "employee had no idea what he was doing", "super kind and patient staff member"),
+        "fr": ("Vendeur très désagréable", "la conseillère a été adorable",
+               "employé qui m'a parlé sur un ton méprisant", "personnel compétent et à l'écoute"),
+        "ro": ("Angajata a fost foarte drăguță", "operatorul a fost nepoliticos cu mine",
+               "vânzătorul nu știa nimic", "personal amabil si rabdator"),
+    },
+    "price": {
+        "en": ("Too pricey for what you get", "delivery fee is ridiculous",
+               "found it cheaper elsewhere", "prices went up again"),
+        "fr": ("C'est beaucoup trop cher", "les frais de livraison sont abusifs",
+               "moins cher ailleurs", "les prix ont encore augmenté"),
+        "ro": ("Prea scump pentru ce oferă", "taxa de transport e exagerată",
+               "am găsit mai ieftin în altă parte", "prețurile au crescut iar"),
+    },
+    "waiting": {
+        "en": ("I was on hold for almost an hour", "took forever for anyone to pick up",
+               "no reply to my emails for a week", "the line was so slow"),
+        "fr": ("J'ai attendu 50 minutes avant d'avoir quelqu'un", "personne ne répond au téléphone",
+               "temps d'attente beaucoup trop long", "ça fait une semaine que j'attends une réponse"),
+        "ro": ("Am așteptat aproape o oră la telefon", "nu răspunde nimeni la telefon",
+               "timp de așteptare foarte lung", "aștept un răspuns de o săptămână"),
+    },
+}
+
+
+def held_out() -> list[tuple[str, str, str]]:
+    return [(theme, lang, text) for theme, by_lang in HELD_OUT.items()
+            for lang, texts in by_lang.items() for text in texts]
+
+
+# Everyday comments that name no problem: what a site's uncovered comments are mostly made of,
+# and what the discovery must leave alone rather than force into a group.
+EVERYDAY: tuple[str, ...] = (
+    "great, thanks", "all good", "Parfait, merci", "super rapide", "Totul ok", "Mulțumesc, a fost ușor",
+    "nothing to add", "rien à signaler", "nimic de adaugat", "easy enough", "ok", "Très bien", "foarte bine",
+    "could be better", "bof", "meh")
