@@ -59,7 +59,7 @@ def _check_survey(services: Services, survey: dict[str, Any], now: float, days: 
     threshold = default_high_effort_max(survey["metric"])
     counts: dict[str, list[int]] = {}
     exposure = [0, 0]  # commented answers: before, now
-    for _aid, score, at, _trigger, keys in store.facts(ReportQuery(start=start, end=end), survey["id"]):
+    for _aid, score, at, keys in store.facts(ReportQuery(start=start, end=end), survey["id"]):
         side = 1 if at >= middle else 0
         exposure[side] += 1
         if score <= threshold:

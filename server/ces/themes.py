@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -72,9 +73,22 @@ def ensure_themed(storage: Storage, survey: dict[str, Any]) -> int:
             match = m.match(comment)
             rows.append((answer_id, answered_at, match.primary, theme_list(match.themes)))
         store.store(survey["id"], version, rows)
-    if store.count_stored(survey["id"]) > store.count_commented(survey["id"]):
+    if _orphans_due(survey["id"]) and store.count_stored(survey["id"]) > store.count_commented(survey["id"]):
         store.forget_orphans(survey["id"])
     return len(todo)
+
+
+_orphan_checks: dict[int, float] = {}
+ORPHAN_CHECK_EVERY = 600.0  # seconds: erasures are rare, and a stale row is never read (joined on answers)
+
+
+def _orphans_due(survey_id: int) -> bool:
+    """Whether to look for stored themes of erased answers now (at most every 10 minutes a survey)."""
+    now = time.monotonic()
+    if now - _orphan_checks.get(survey_id, -ORPHAN_CHECK_EVERY) < ORPHAN_CHECK_EVERY:
+        return False
+    _orphan_checks[survey_id] = now
+    return True
 
 
 def themes_of_answers(storage: Storage, survey: dict[str, Any], q: ReportQuery | None = None
@@ -84,7 +98,7 @@ def themes_of_answers(storage: Storage, survey: dict[str, Any], q: ReportQuery |
     absent. Themes the site merged are under the theme they were merged into."""
     ensure_themed(storage, survey)
     out: dict[int, tuple[str, ...]] = {}
-    for answer_id, _score, _at, _trigger, themes in ThemeStore(storage).facts(q or ReportQuery(), survey["id"]):
+    for answer_id, _score, _at, themes in ThemeStore(storage).facts(q or ReportQuery(), survey["id"]):
         out[answer_id] = tuple(k for k in themes.split("|") if k)
     return out
 
@@ -180,7 +194,7 @@ def theme_report(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> di
     by_theme: dict[str, list[tuple[int, int, float]]] = {t.key: [] for t in themes}
     per_period: dict[str, int] = {}
     unthemed = 0
-    for answer_id, score, at, _trigger, keys in facts:
+    for answer_id, score, at, keys in facts:
         per_period[_period(at, q)] = per_period.get(_period(at, q), 0) + 1
         ks = [k for k in keys.split("|") if k]
         if not ks:
@@ -199,7 +213,7 @@ def theme_report(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> di
         sections.append(s)
     sections.sort(key=lambda s: (-s["high_effort"], -s["comments"], s["key"]))
     found = []
-    scores = {aid: (score, at) for aid, score, at, _t, _k in facts}
+    scores = {aid: (score, at) for aid, score, at, _k in facts}
     for d, ids in _discovered(storage, survey, q):
         members = [(aid, *scores[aid]) for aid in ids if aid in scores]
         s = _section(metric, d.key, d.label, "discovered", members, threshold, q, total, per_period)
@@ -217,13 +231,13 @@ def themed_comments(storage: Storage, survey: dict[str, Any], q: ReportQuery, th
     given (a discovered `found-…` one included)."""
     ensure_themed(storage, survey)
     facts = ThemeStore(storage).facts(q, survey["id"])
-    rows = [(aid, [k for k in keys.split("|") if k]) for aid, _s, _at, _t, keys in facts]
+    rows = [(aid, [k for k in keys.split("|") if k]) for aid, _s, _at, keys in facts]
     if theme is not None and theme.startswith("found-"):
         ids = set(next((ids for d, ids in _discovered(storage, survey, q) if d.key == theme), []))
         rows = [r for r in rows if r[0] in ids]
     elif theme is not None:
         rows = [r for r in rows if theme in r[1]]
-    order = {aid: (at, aid) for aid, _s, at, _t, _k in facts}
+    order = {aid: (at, aid) for aid, _s, at, _k in facts}
     rows.sort(key=lambda r: order[r[0]], reverse=True)
     start = (q.page - 1) * q.page_size
     page = rows[start:start + q.page_size]

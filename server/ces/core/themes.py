@@ -49,10 +49,15 @@ _FOLD = str.maketrans({"ß": "ss", "œ": "oe", "æ": "ae", "ø": "o", "đ": "d",
 
 # -- text --------------------------------------------------------------------------------------
 
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def normalize(text: str) -> str:
-    """Lower case, accents and cedillas folded (é → e, ș/ş → s, ß → ss), anything else a space."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return "".join(c for c in text if not unicodedata.combining(c))
+    """Lower case, accents and cedillas folded (é → e, ș/ş → s, ß → ss)."""
+    text = text.lower().translate(_FOLD)
+    if text.isascii():
+        return text
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text))  # the combining marks, in C
 
 
 def words(text: str) -> list[str]:
@@ -254,6 +259,7 @@ class Matcher:
     _fuzzy: dict[str, list[tuple[str, bool, int, float]]] = field(default_factory=dict)
     _fuzzy_lengths: tuple[int, ...] = ()
     _memo: dict[str, tuple[tuple[int, ...], float]] = field(default_factory=dict)
+    _phrase_memo: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, themes: Sequence[Theme]) -> "Matcher":
@@ -325,13 +331,18 @@ class Matcher:
         """(theme index, length) of the longest phrase starting at word i."""
         best: tuple[int, int] | None = None
         w = tokens[i]
-        keys = [w] + [w[:end] + "*" for end in range(len(w), 2, -1)]
-        for key in keys:
-            for parts, idx in self._phrases.get(key, ()):
-                n = len(parts)
-                if i + n <= len(tokens) and all(_word_matches(p, tokens[i + j]) for j, p in enumerate(parts)):
-                    if best is None or n > best[1] or (n == best[1] and idx < best[0]):
-                        best = (idx, n)
+        candidates = self._phrase_memo.get(w)
+        if candidates is None:  # the phrases that may start with this word, once per word
+            keys = [w] + [w[:end] + "*" for end in range(len(w), 2, -1)]
+            candidates = tuple(c for key in keys for c in self._phrases.get(key, ()))
+            if len(self._phrase_memo) > 500_000:
+                self._phrase_memo.clear()
+            self._phrase_memo[w] = candidates
+        for parts, idx in candidates:
+            n = len(parts)
+            if i + n <= len(tokens) and all(_word_matches(p, tokens[i + j]) for j, p in enumerate(parts[1:], 1)):
+                if best is None or n > best[1] or (n == best[1] and idx < best[0]):
+                    best = (idx, n)
         return best
 
     def match(self, text: str | None) -> Match:
