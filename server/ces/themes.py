@@ -279,9 +279,22 @@ def _by_customer(rows: list[dict[str, Any]], followed_up: str) -> list[dict[str,
     return customers
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _name(traits: dict[str, Any]) -> str | None:
+    """The `name` trait, else `first_name` and `last_name` (the names sites commonly send)."""
+    name = _text(traits.get("name"))
+    if name is None:
+        parts = [p for p in (_text(traits.get("first_name")), _text(traits.get("last_name"))) if p]
+        name = " ".join(parts) or None
+    return name
+
+
 def _public(c: dict[str, Any], tz: str) -> dict[str, Any]:
     traits = c.get("traits") or {}
-    return {"user_id": c["user_id"], "email": traits.get("email"), "name": traits.get("name"), "traits": traits,
+    return {"user_id": c["user_id"], "email": _text(traits.get("email")), "name": _name(traits), "traits": traits,
             "answer_id": c["answer_id"], "score": c["score"], "comment": c["comment"],
             "answered_at": iso(c["created_at"], tz), "followed_up_at": iso(c["followed_up_at"], tz),
             "contacted": c["followed_up_at"] is not None, "high_effort_answers": c["answers"],

@@ -141,7 +141,7 @@ def test_customers_of_a_theme_are_exactly_those_with_a_high_effort_answer_in_it(
         {"user": "fay", "score": 1, "at": now - 2 * DAY},                                               # no comment
     ]
     seed(live_server, rows)
-    for user, traits in (("ana", {"email": "ana@example.com", "name": "Ana Pop"}),
+    for user, traits in (("ana", {"email": "ana@example.com", "first_name": "Ana", "last_name": "Pop"}),
                          ("bob", {"email": "bob@example.com", "name": "=HYPERLINK(\"http://x\",\"x\")"})):
         status, body = http("POST", f"{live_server.url}/api/v1/identify", {"user_id": user, "traits": traits},
                             live_server.site["secret_key"])
@@ -191,6 +191,18 @@ def test_customers_of_a_theme_are_exactly_those_with_a_high_effort_answer_in_it(
     assert status == 400 and "user_ids" in err["error"]["fields"]
     status, err = live_server.admin("POST", f"{base}/contacted?theme=delivery", {"contacted": "yes"})
     assert status == 400 and "contacted" in err["error"]["fields"]
+
+    # Erasing a customer takes their answers' stored themes with them.
+    stored = lambda: live_server.services.storage.one(  # noqa: E731
+        "select count(*) as n from comment_themes c join answers a on a.id = c.answer_id where a.user_id = 'ana'")
+    assert stored()["n"] == 2
+    ana_answers = [r["id"] for r in live_server.services.storage.all("select id from answers where user_id = 'ana'")]
+    status, _ = live_server.admin("DELETE", f"/api/v1/users/ana?site={live_server.site['id']}")
+    assert status == 200
+    marks = ",".join("?" * len(ana_answers))
+    assert live_server.services.storage.one(f"select count(*) as n from comment_themes where answer_id in ({marks})",
+                                            ana_answers)["n"] == 0
+    assert sorted(c["user_id"] for c in get(live_server, f"{base}?theme=delivery")["customers"]) == ["bob", "eve"]
 
 
 def test_rename_merge_extend_change_the_assignment(live_server: LiveServer) -> None:
