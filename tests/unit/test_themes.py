@@ -113,6 +113,7 @@ def test_site_renames_merges_extends_and_turns_off() -> None:
     ({"themes": {"delivery": {"colour": "red"}}}, "unknown field"),
     ({"themes": {"delivery": {"enabled": "no"}}}, "true or false"),
     ({"themes": []}, "must be an object"),
+    ({"themes": {"found-qualit": {"label": "Quality", "terms": ["qualit*"]}}}, "keys of found themes"),
 ])
 def test_bad_settings_are_refused_with_the_reason(config: dict, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

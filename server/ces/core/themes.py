@@ -40,6 +40,7 @@ MAX_LABEL = 80
 MAX_TERMS = 200
 MAX_TERM_WORDS = 5
 MAX_CUSTOM_THEMES = 50
+FOUND_PREFIX = "found-"  # the keys of themes found among uncovered comments (themes_discovery.py)
 FUZZY_MIN = 6
 _WORD = re.compile(r"[a-z0-9]+")
 _TERM_WORD = re.compile(r"^\*?[a-z0-9]+\*?$")
@@ -123,6 +124,8 @@ def check_config(config: Any) -> dict[str, Any]:
         entry = themes[key]
         if not isinstance(key, str) or not KEY_RE.match(key):
             raise ValueError(f"theme key {key!r}: 1 to 40 lower-case letters, digits and '-'")
+        if key.startswith(FOUND_PREFIX):
+            raise ValueError(f"theme key {key!r}: '{FOUND_PREFIX}' starts the keys of found themes; choose another")
         if not isinstance(entry, Mapping):
             raise ValueError(f"theme {key}: must be an object")
         unknown = set(entry) - {"label", "terms", "enabled", "merged_into"}
