@@ -22,6 +22,7 @@ from ces.testing import LiveServer, http
 from ces.theme_samples import labelled, uncovered
 
 from contract_helpers import Receiver
+from test_webhooks import independent_signature
 
 DAY = 86400
 _ids = itertools.count(1)
@@ -139,6 +140,10 @@ def test_customers_of_a_theme_are_exactly_those_with_a_high_effort_answer_in_it(
         {"user": "dan", "score": 1, "comment": "Plata cu cardul a eșuat", "at": now - 3 * DAY},      # another theme
         {"user": "eve", "score": 2, "comment": "Coletul nu a ajuns", "at": now - 2 * DAY, "event": "ticket_closed"},
         {"user": "fay", "score": 1, "at": now - 2 * DAY},                                               # no comment
+        {"user": "gus", "score": 2, "comment": "I was transferred three times", "at": now - 2 * DAY,
+         "event": "ticket_closed", "props": {"transfers": 3}},
+        {"user": "hal", "score": 6, "comment": "transferred once, fine", "at": now - 2 * DAY,
+         "event": "ticket_closed", "props": {"transfers": 2}},
     ]
     seed(live_server, rows)
     for user, traits in (("ana", {"email": "ana@example.com", "first_name": "Ana", "last_name": "Pop"}),
@@ -155,10 +160,13 @@ def test_customers_of_a_theme_are_exactly_those_with_a_high_effort_answer_in_it(
     assert by_user["eve"]["email"] is None and by_user["eve"]["trigger"]["name"]
     # A touchpoint: the high-effort answers at the ticket trigger, any theme.
     ticket = live_server.services.storage.one("select id from triggers where event_name = 'ticket_closed'")["id"]
-    assert [c["user_id"] for c in get(live_server, f"{base}?trigger={ticket}")["customers"]] == ["eve"]
+    assert sorted(c["user_id"] for c in get(live_server, f"{base}?trigger={ticket}")["customers"]) == ["eve", "gus"]
     assert [c["user_id"] for c in get(live_server, f"{base}?theme=delivery&trigger={ticket}")["customers"]] == ["eve"]
+    # A driver value: the high-effort answers whose event had transfers ≥ 2.
+    assert [c["user_id"] for c in get(live_server, f"{base}?properties.transfers[gte]=2")["customers"]] == ["gus"]
     # Any theme: every high-effort answer, with or without a comment.
-    assert sorted(c["user_id"] for c in get(live_server, base)["customers"]) == ["ana", "bob", "dan", "eve", "fay"]
+    assert sorted(c["user_id"] for c in get(live_server, base)["customers"]) == ["ana", "bob", "dan", "eve", "fay",
+                                                                                 "gus"]
 
     # CSV: the same customers, a formula-looking name made inert.
     req = urllib.request.Request(f"{live_server.url}{base}/export?theme=delivery",
@@ -314,7 +322,9 @@ def test_theme_grown_fires_on_a_planted_rise_and_not_on_noise(live_server: LiveS
     sent = json.loads(receiver.requests[0]["body"])
     assert sent["type"] == "theme.grown" and sent["data"]["theme"]["key"] == "delivery"
     headers = receiver.requests[0]["headers"]
-    assert headers["webhook-signature"].startswith("v1,") and headers["webhook-id"].startswith("msg_")
+    expected = independent_signature(hook["secret"], headers["webhook-id"], headers["webhook-timestamp"],
+                                     receiver.requests[0]["body"])
+    assert headers["webhook-signature"] == expected and headers["webhook-id"].startswith("msg_")
     # Checked again (the background job runs every hour): the same alert is not sent twice.
     assert live_server.admin("POST", path)[1]["alerts"] == []
 
