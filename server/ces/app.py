@@ -52,14 +52,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
     app.extensions["ces_webhooks"].start_if_pending()
-    from .retention import RetentionJob  # applies each site's retention in the background
-    app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
-                                                   float(app.config["RETENTION_INTERVAL"]))
-    app.extensions["ces_retention"].start()
     from .theme_alerts import ThemeGrowthJob  # theme.grown: a periodic check of every theme
     app.extensions["ces_theme_growth"] = ThemeGrowthJob(services, float(app.config["THEME_GROWTH_INTERVAL"]),
                                                         int(app.config["THEME_GROWTH_DAYS"]))
     app.extensions["ces_theme_growth"].start()
+    from .retention import RetentionJob  # applies each site's retention in the background
+    app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
+                                                   float(app.config["RETENTION_INTERVAL"]))
+    app.extensions["ces_retention"].start()
 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
@@ -72,12 +72,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(admin.bp)
     app.register_blueprint(sites.bp)
     app.register_blueprint(reports_api.bp)
+    app.register_blueprint(themes_api.bp)
     app.register_blueprint(webhooks_api.bp)
     app.register_blueprint(users_api.bp)
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
     app.register_blueprint(site_limits.bp)
-    app.register_blueprint(themes_api.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):

@@ -26,6 +26,7 @@ from . import admin_schemas as A
 from . import openapi_schemas as O
 from . import schemas as E
 from . import site_schemas as S
+from . import theme_schemas as T
 from .errors import not_found
 from .themes import ContactedBodySchema, MergeBodySchema, ThemeBodySchema
 from .webhooks import WebhookSchema
@@ -181,29 +182,29 @@ OPERATIONS: dict[str, Op] = {
 # themes (api/themes.py, docs/insights.md)
 OPERATIONS.update({
     "themes.list_themes": Op("A site's themes: the starter ones as the site changed them, and its own", tag="themes",
-                             answer=O.SiteThemesSchema, errors=(404,)),
+                             answer=T.SiteThemesSchema, errors=(404,)),
     "themes.put_theme": Op("Rename, extend or turn off a theme; create or replace one of the site's own",
-                           tag="themes", body=ThemeBodySchema, answer=O.SiteThemesSchema, errors=(*_WRITE, 404),
+                           tag="themes", body=ThemeBodySchema, answer=T.SiteThemesSchema, errors=(*_WRITE, 404),
                            description="The next report themes the site's comments again."),
     "themes.merge_theme": Op("Merge a theme into another", tag="themes", body=MergeBodySchema,
-                             answer=O.SiteThemesSchema, errors=(*_WRITE, 404)),
+                             answer=T.SiteThemesSchema, errors=(*_WRITE, 404)),
     "themes.delete_theme": Op("Delete a theme of the site's own, or reset a starter theme", tag="themes",
-                              answer=O.SiteThemesSchema, errors=(400, 404, 409)),
+                              answer=T.SiteThemesSchema, errors=(400, 404, 409)),
     "themes.check_growth": Op("Run the theme.grown check now for the site's surveys", tag="themes",
-                              answer=O.GrowthCheckSchema, errors=(404,)),
+                              answer=T.GrowthCheckSchema, errors=(404,)),
     "themes.survey_themes": Op("A survey's themes: size, high-effort share, score, trend, comments", tag="themes",
-                               query=O.ThemeReportParamsDoc, answer=O.ThemeReportSchema, errors=(400, 404)),
+                               query=T.ThemeReportParamsDoc, answer=T.ThemeReportSchema, errors=(400, 404)),
     "themes.survey_themed_comments": Op("A survey's comments with their themes", tag="themes",
-                                        query=O.ThemedCommentsParamsDoc, answer=O.ThemedCommentsSchema,
+                                        query=T.ThemedCommentsParamsDoc, answer=T.ThemedCommentsSchema,
                                         errors=(400, 404)),
     "themes.survey_customers": Op("Customers with a high-effort answer in a theme, at a touchpoint, ...",
-                                  tag="themes", query=O.CustomersParamsDoc, answer=O.CustomersSchema,
+                                  tag="themes", query=T.CustomersParamsDoc, answer=T.CustomersSchema,
                                   errors=(400, 404)),
-    "themes.export_customers": Op("The same customers as CSV", tag="themes", query=O.CustomersExportParamsDoc,
+    "themes.export_customers": Op("The same customers as CSV", tag="themes", query=T.CustomersExportParamsDoc,
                                   answer=None, media="text/csv", errors=(400, 404)),
     "themes.contacted": Op("Mark those customers contacted (followed up, as in the at-risk list), or undo it",
-                           tag="themes", query=O.ContactedParamsDoc, body=ContactedBodySchema, body_required=False,
-                           answer=O.ContactedSchema, errors=(*_WRITE, 404)),
+                           tag="themes", query=T.ContactedParamsDoc, body=ContactedBodySchema, body_required=False,
+                           answer=T.ContactedSchema, errors=(*_WRITE, 404)),
 })
 
 # OpenAPI links: what a created object's id leads to (clients and schemathesis' stateful runs follow them).
