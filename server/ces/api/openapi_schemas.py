@@ -493,4 +493,3 @@ SiteLimitsOutSchema = Schema.from_dict(
      "limits": fields.Nested(Schema.from_dict({name: fields.Nested(LimitValueSchema, required=True)
                                                for name in SITE_RULES}, name="SiteLimitsValues"), required=True)},
     name="SiteLimitsOutSchema")
-
