@@ -99,9 +99,11 @@ def _print_section(s: dict[str, Any], headline: str) -> None:
     sci = score["headline_ci"] or {}
     change = s["trend"]["latest_vs_previous"]
     trend = ""
-    if change:
-        trend = f"  last {s['trend']['interval']}: {change['high_effort_now']} vs {change['high_effort_before']}" + (
-            " (grown)" if change["significant"] else "")
+    periods = s["trend"]["periods"]
+    if change and periods:
+        interval = s["trend"]["interval"]
+        trend = (f"  high effort in the {interval} of {periods[-1]['start']}: {change['high_effort_now']}, "
+                 f"the {interval} before: {change['high_effort_before']}" + (" (grown)" if change["significant"] else ""))
     click.echo(f"  {s['label']:<44} {s['comments']:>6} comments  high effort {_fmt(share['share'])}% "
                f"[{_fmt(ci.get('low'))}, {_fmt(ci.get('high'))}]  {headline} {_fmt(score['headline'])} "
                f"[{_fmt(sci.get('low'))}, {_fmt(sci.get('high'))}]{trend}")

@@ -159,8 +159,8 @@ def _section(metric: str, key: str, label: str, kind: str, members: list[tuple[i
 
 def _representative(storage: Storage, m: Matcher | None, key: str, members: list[tuple[int, int, float]],
                     threshold: int, q: ReportQuery) -> list[dict[str, Any]]:
-    """Up to three comments that say the theme most plainly: high-effort first, then the most words
-    of the theme, then the newest (among the theme's 200 newest)."""
+    """Up to three different comments that say the theme most plainly: high-effort first, then the
+    most words of the theme, then the newest (among the theme's 200 newest)."""
     newest = sorted(members, key=lambda r: (-r[2], -r[0]))[:200]
     texts = ThemeStore(storage).comments([r[0] for r in newest])
 
@@ -170,9 +170,18 @@ def _representative(storage: Storage, m: Matcher | None, key: str, members: list
         match = m.match(texts[aid]["comment"])
         return dict(zip(match.themes, match.weights)).get(key, 0)
 
-    ranked = sorted(newest, key=lambda r: (r[1] > threshold, -weight(r[0]), -r[2], -r[0]))[:REPRESENTATIVE]
-    return [{"answer_id": aid, "score": score, "comment": texts[aid]["comment"], "answered_at": iso(at, q.tz)}
-            for aid, score, at in ranked if aid in texts]
+    ranked = sorted((r for r in newest if r[0] in texts),
+                    key=lambda r: (r[1] > threshold, -weight(r[0]), -r[2], -r[0]))
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for aid, score, at in ranked:  # the same words twice say nothing more
+        said = " ".join(texts[aid]["comment"].lower().split())
+        if said not in seen:
+            seen.add(said)
+            out.append({"answer_id": aid, "score": score, "comment": texts[aid]["comment"], "answered_at": iso(at, q.tz)})
+            if len(out) == REPRESENTATIVE:
+                break
+    return out
 
 
 def _discovered(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> list[tuple[Discovered, list[int]]]:
