@@ -16,11 +16,12 @@ team adopts it as a theme of the site (and adds its words in the other languages
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .themes import words
+from .themes import _WORD, normalize, words
 from .themes_lexicon import STOPWORDS
 
 STEM = 6
@@ -55,8 +56,10 @@ def discover(texts: Sequence[str], min_size: int | None = None, limit: int = 8) 
     for text in texts:
         ws = [w for w in words(text) if len(w) >= MIN_WORD and w not in STOPWORDS and not w.isdigit()]
         stems.append(list(dict.fromkeys(w[:STEM] for w in ws)))
-        for w in ws:
-            surface.setdefault(w[:STEM], Counter())[w] += 1
+        for w in _as_written(text):  # labels keep the accents: "qualité", not "qualite"
+            folded = normalize(w)
+            if len(folded) >= MIN_WORD and folded not in STOPWORDS and _WORD.fullmatch(folded):
+                surface.setdefault(folded[:STEM], Counter())[w] += 1
     pool = set(range(n))
     found: list[Discovered] = []
     while len(found) < limit and pool:
@@ -84,6 +87,14 @@ def discover(texts: Sequence[str], min_size: int | None = None, limit: int = 8) 
         found.append(Discovered(f"found-{stem}", label, stem, members, terms))
         pool.difference_update(members)
     return found
+
+
+_WRITTEN = re.compile(r"[^\W_]+")
+
+
+def _as_written(text: str) -> list[str]:
+    """The comment's words as written (lower case, accents kept)."""
+    return _WRITTEN.findall(text.lower())
 
 
 def _top_word(counts: Counter[str]) -> str:
