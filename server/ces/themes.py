@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .core import csv_cells
@@ -58,6 +58,15 @@ def save_site_config(storage: Storage, site_id: int, config: dict[str, Any], now
     clean = check_config(config)
     ThemeStore(storage).save_config(site_id, clean, now)
     return clean
+
+
+def change_site_themes(storage: Storage, site_id: int, change: Callable[[dict[str, Any]], dict[str, Any]],
+                       now: float) -> dict[str, Any]:
+    """Apply `change` to the site's theme entries ({key: entry}) and store the result, validated
+    (ValueError, nothing stored), in one transaction."""
+    def apply(config: dict[str, Any]) -> dict[str, Any]:
+        return check_config({"themes": change(dict(config.get("themes", {})))})
+    return ThemeStore(storage).update_config(site_id, apply, now)
 
 
 def ensure_themed(storage: Storage, survey: dict[str, Any]) -> int:

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from .. import audit, theme_alerts
 from .. import themes as service
 from ..core.report_filters import FilterError, ReportQuery, parse
-from ..core.themes import KEY_RE, MAX_LABEL, MAX_TERMS, STARTER_KEYS, check_config
+from ..core.themes import KEY_RE, MAX_LABEL, MAX_TERMS, STARTER_KEYS
 from ..core.time_zones import site_time_zone
 from ..offload import off_loop
 from .auth import current_admin
@@ -80,12 +80,16 @@ def _themes_out(site_id: int) -> dict[str, Any]:
             "settings": config}
 
 
-def _save(site_id: int, config: dict[str, Any], action: str, key: str, detail: dict[str, Any]) -> Any:
+def _change(site_id: int, change: Any, action: str, key: str, detail: dict[str, Any], field: str = "themes",
+            status: int = 400) -> Any:
+    """Apply `change` (entries → entries; may raise ApiError) to the site's themes in one
+    transaction; a refused result changes nothing."""
     admin = current_admin()
     try:
-        service.save_site_config(_services().storage, site_id, config, _services().now())
+        service.change_site_themes(_services().storage, site_id, change, _services().now())
     except ValueError as err:
-        raise ApiError(400, "validation_error", f"Invalid themes: {err}", {"themes": [str(err)]}) from None
+        code = "validation_error" if status == 400 else "conflict"
+        raise ApiError(status, code, f"Invalid themes: {err}", {field: [str(err)]}) from None
     audit.record(_services().storage, audit.token_actor(admin), action, f"site:{site_id}/theme:{key}", detail)
     return jsonify(_themes_out(site_id))
 
@@ -104,13 +108,13 @@ def put_theme(site_id: int, key: str):
     _site(site_id)
     key = _key(key)
     body = load(ThemeBodySchema())
-    config = service.site_config(_services().storage, site_id)
-    entries = dict(config.get("themes", {}))
     entry = {k: v for k, v in body.items() if v is not None}
-    if "merged_into" in entries.get(key, {}):
-        entry["merged_into"] = entries[key]["merged_into"]
-    entries[key] = entry
-    return _save(site_id, {"themes": entries}, "theme.put", key, entry)
+
+    def change(entries: dict[str, Any]) -> dict[str, Any]:
+        if "merged_into" in entries.get(key, {}):
+            entry["merged_into"] = entries[key]["merged_into"]  # PUT keeps a merge: undo it with DELETE
+        return {**entries, key: entry}
+    return _change(site_id, change, "theme.put", key, entry)
 
 
 @bp.post("/sites/<int:site_id>/themes/<key>/merge")
@@ -120,16 +124,12 @@ def merge_theme(site_id: int, key: str):
     _site(site_id)
     key = _key(key)
     body = load(MergeBodySchema())
-    config = service.site_config(_services().storage, site_id)
-    entries = dict(config.get("themes", {}))
-    if key not in STARTER_KEYS and key not in entries:
-        raise not_found("theme", key)
-    entries[key] = {**entries.get(key, {}), "merged_into": body["into"]}
-    try:
-        check_config({"themes": entries})
-    except ValueError as err:
-        raise ApiError(400, "validation_error", f"Cannot merge: {err}", {"into": [str(err)]}) from None
-    return _save(site_id, {"themes": entries}, "theme.merge", key, {"into": body["into"]})
+
+    def change(entries: dict[str, Any]) -> dict[str, Any]:
+        if key not in STARTER_KEYS and key not in entries:
+            raise not_found("theme", key)
+        return {**entries, key: {**entries.get(key, {}), "merged_into": body["into"]}}
+    return _change(site_id, change, "theme.merge", key, {"into": body["into"]}, field="into")
 
 
 @bp.delete("/sites/<int:site_id>/themes/<key>")
@@ -139,18 +139,16 @@ def delete_theme(site_id: int, key: str):
     current_admin()
     _site(site_id)
     key = _key(key)
-    config = service.site_config(_services().storage, site_id)
-    entries = dict(config.get("themes", {}))
-    if key not in entries:
+    if key not in service.site_config(_services().storage, site_id).get("themes", {}):
         if key in STARTER_KEYS:
             return jsonify(_themes_out(site_id))
         raise not_found("theme", key)
-    del entries[key]
-    try:
-        check_config({"themes": entries})
-    except ValueError as err:
-        raise ApiError(409, "conflict", f"Theme {key} is in use: {err}", {"key": [str(err)]}) from None
-    return _save(site_id, {"themes": entries}, "theme.delete", key, {})
+
+    def change(entries: dict[str, Any]) -> dict[str, Any]:
+        if key not in entries:  # deleted meanwhile: nothing left to do
+            return entries
+        return {k: v for k, v in entries.items() if k != key}
+    return _change(site_id, change, "theme.delete", key, {}, field="key", status=409)
 
 
 # -- a survey's themes and its customers ------------------------------------------------------------

@@ -3,7 +3,7 @@ customers with a high-effort answer in a theme, and the theme.grown alerts sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..core.report_filters import ReportQuery
@@ -32,10 +32,19 @@ class ThemeStore:
         return json.loads(row["config"]) if row else {"themes": {}}
 
     def save_config(self, site_id: int, config: dict[str, Any], now: float) -> None:
+        self.update_config(site_id, lambda _old: config, now)
+
+    def update_config(self, site_id: int, change: Callable[[dict[str, Any]], dict[str, Any]],
+                      now: float) -> dict[str, Any]:
+        """Read, change and write the site's settings in one transaction (two changes at once never
+        lose one); an exception from `change` changes nothing."""
         with self.storage.write() as db:
+            row = db.execute("select config from site_themes where site_id = ?", [site_id]).fetchone()
+            config = change(json.loads(row[0]) if row else {"themes": {}})
             db.execute("insert into site_themes (site_id, config, updated_at) values (?, ?, ?) "
                        "on conflict (site_id) do update set config = excluded.config, updated_at = excluded.updated_at",
                        [site_id, json.dumps(config, sort_keys=True, separators=(",", ":")), now])
+        return config
 
     # -- stored assignments ------------------------------------------------------------------------
     def unthemed(self, survey_id: int, version: str) -> list[tuple[int, str, float]]:
