@@ -348,3 +348,16 @@ def test_theme_grown_fires_on_a_planted_rise_and_not_on_noise(live_server: LiveS
         seed(live_server, rows, survey_id=survey["id"])
         status, body = live_server.admin("POST", f"/api/v1/sites/{other['id']}/themes/check-growth")
         assert status == 200 and body["alerts"] == [], (seed_value, body)
+
+
+def test_changes_made_at_once_are_all_kept(live_server: LiveServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    url = f"/api/v1/sites/{live_server.site['id']}/themes"
+
+    def put(i: int) -> int:
+        return live_server.admin("PUT", f"{url}/mine-{i}", {"label": f"Mine {i}", "terms": [f"word{i}*"]})[0]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(put, range(16))) == {200}
+    keys = {t["key"] for t in get(live_server, url)["themes"]}
+    assert {f"mine-{i}" for i in range(16)} <= keys
