@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any, Mapping
 
 from flask import Flask, jsonify
@@ -17,6 +16,8 @@ from .api import audit as audit_api
 from .api import themes as themes_api
 from .api import retention as retention_api
 from .api import users as users_api
+from .api import activity as activity_api
+from .api import webhook_test as webhook_test_api
 from . import security_headers
 from .api import body
 from .api.json_output import StrictJSONProvider
@@ -32,8 +33,6 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     """Build the app. `overrides` win over the config file and CES_* variables (tests use them)."""
     app = Flask(__name__)
     app.config.update(config_module.resolve(overrides))
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": app.config["WS_PING_INTERVAL"],
                                          # The transport's hard cap (close 1009) sits above the protocol's
                                          # limit, so an oversized message gets a readable error first.
@@ -78,12 +77,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
     app.register_blueprint(site_limits.bp)
+    app.register_blueprint(activity_api.bp)
+    app.register_blueprint(webhook_test_api.bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(openapi.bp)
     if app.config.get("DEMO"):
         from .demo import bp as demo_bp
         app.extensions["ces_limits"].guard_requests_per_ip(demo_bp)  # its posts write events too
         app.register_blueprint(demo_bp)
+    from . import dashboard  # the product teams' pages, at /dashboard
+    dashboard.init_app(app)
     sock.init_app(app)
     app.wsgi_app = without_compression(app.wsgi_app)  # type: ignore[method-assign]
 

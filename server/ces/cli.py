@@ -56,6 +56,9 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
         click.echo("Admin API: create a token with")
         click.echo(f"  ces token create NAME --db {db}      (add --site {site['site_key']} or --read-only to narrow it)")
         click.echo(f"API docs: {base}/api/docs   (the OpenAPI document: {base}/api/openapi.json)")
+    from .first_run import dashboard_lines
+    for line in dashboard_lines(storage, base, db, demo, site):
+        click.echo(line)
     if demo:
         added = allow_own_origins(storage, host, port)
         if added:  # a database made by a run on another port: the demo's pages must open the widget
@@ -63,10 +66,6 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
             audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
-        if site is not None:  # a new database: answers with comments, so the themes show something
-            from .demo_seed import seed_demo_answers
-            click.echo(f"Seeded {seed_demo_answers(storage, site, time.time())} demo answers with comments "
-                       "(`ces themes show 1`).")
     click.echo(f"Listening on {base} (database {db})")
     from .server import serve
     serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections)
@@ -344,3 +343,7 @@ from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
 
 for _command in _PRIVACY_COMMANDS:
     main.add_command(_command)
+# Dashboard users (`ces user create EMAIL`, …) join the same `ces user` group (cli_users.py).
+from .cli_users import attach as _attach_dashboard_users  # noqa: E402
+
+_attach_dashboard_users(main.commands["user"])  # type: ignore[arg-type]

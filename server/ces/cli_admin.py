@@ -5,11 +5,14 @@ schemas, so the command line and the API refuse the same things with the same wo
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import click
 from marshmallow import ValidationError
@@ -27,6 +30,23 @@ def open_storage(db: str | None) -> Storage:
     storage = Storage(conf["DATABASE"], conf["SQLITE_SYNCHRONOUS"])
     storage.migrate()
     return storage
+
+
+@contextmanager
+def planning_storage(db: str | None, dry_run: bool) -> Iterator[Storage]:
+    """The database to plan an import against. A dry run against a database file that does not
+    exist plans against an empty throw-away one: "change nothing" includes creating no file."""
+    path = config_module.resolve({"DATABASE": db} if db else None)["DATABASE"]
+    if not (dry_run and "://" not in path and not os.path.exists(path.removeprefix("sqlite:"))):
+        yield open_storage(db)
+        return
+    with tempfile.TemporaryDirectory(prefix="ces-plan-") as tmp:
+        storage = Storage(os.path.join(tmp, "plan.db"))
+        try:
+            storage.migrate()
+            yield storage
+        finally:
+            storage.close()
 
 
 def site_by_key(storage: Storage, key: str) -> dict[str, Any]:
@@ -227,7 +247,8 @@ def config_import(file: Any, db: str | None, dry_run: bool) -> None:
     """Validate FILE whole, print what it creates, changes and pauses, then apply it (never deletes)."""
     from .config_as_code import ConfigError, import_text
     try:
-        result, created = import_text(open_storage(db), file.read(), time.time(), dry_run)
+        with planning_storage(db, dry_run) as storage:
+            result, created = import_text(storage, file.read(), time.time(), dry_run)
     except ConfigError as err:
         click.echo(f"{file.name}: refused, nothing was changed:", err=True)
         for problem in err.problems:

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE": "ces.db",
-    "SECRET_KEY": None,          # signs nothing user-facing yet; generated when absent
+    "SECRET_KEY": None,          # signs dashboard sessions; absent: the installation's own, kept in the database
     "LISTEN_HOST": "127.0.0.1",  # the address `ces serve` binds (CES_LISTEN_HOST)
     "PORT": 8000,
     "SECRET_GRACE_SECONDS": 86400,  # a rotated secret key or webhook secret keeps working this long
@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_API_EVENTS_PER_KEY": "100000/minute",  # events + identified users per secret key
     "LIMIT_API_REQUESTS_PER_IP": "12000/minute",  # POST /api/v1/events and /identify
     "LIMIT_AUTH_FAILURES_PER_IP": "30/minute",    # 401s from the API; past it, 429 before any key check
+    "LIMIT_LOGIN_FAILURES_PER_IP": "10/minute;100/day",  # failed dashboard logins
     "LIMIT_WS_MESSAGES_PER_SOCKET": "300/minute",
     "LIMIT_WS_MESSAGES_PER_USER": "600/minute",
     "LIMIT_WS_EVENTS_PER_USER": "60/minute;1000/day",

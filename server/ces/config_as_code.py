@@ -22,9 +22,13 @@ from .api.admin import survey_json, trigger_json
 from .api.admin_schemas import SLUG, SurveySchema, TriggerSchema
 from .api.site_schemas import SiteSchema
 from .api.webhooks import WebhookSchema
+from . import rate_limits
 from .core import webhook_signing
 from .core.config_plan import Plan, diff_rows
 from .core.fatigue import FatiguePolicy, SurveyQuota, validate_policy
+from .core.retention import RetentionPolicy
+from .core.retention import validate as validate_retention
+from .retention import site_policy as retention_policy
 from .rules_cache import policy_from_settings
 from .storage import Storage
 from .storage.config_rows import ConfigRows, SiteWrites
@@ -37,6 +41,10 @@ TRIGGER_FIELDS = ("slug", "name", "event_name", "survey", "conditions", "source"
                   "delay_seconds", "ttl_seconds", "transaction_key", "priority", "status",
                   "occurrences", "cancel_events", "cancel_same_transaction")
 WEBHOOK_FIELDS = ("url", "events", "high_effort_max", "description")
+# Sections of a site's settings that the file carries beside `fatigue`. A file without one (e.g.
+# written before it existed) leaves it as stored: importing an old file must not reset a
+# retention policy or a site's limits to the defaults.
+OPTIONAL_SETTINGS = ("retention", "limits")
 
 
 class ConfigError(Exception):
@@ -63,6 +71,8 @@ def _site_form(rows: ConfigRows, site: dict[str, Any]) -> dict[str, Any]:
     return {"key": site["site_key"], "name": site["name"], "identity_verification": bool(site["identity_verification"]),
             "allowed_origins": site.get("allowed_origins") or [], "time_zone": site.get("time_zone") or "UTC",
             "fatigue": policy_from_settings(site.get("settings")).as_dict(),
+            "retention": retention_policy(site.get("settings")).as_dict(),
+            "limits": dict(sorted(((site.get("settings") or {}).get("limits") or {}).items())),
             "surveys": [survey_form(s) for s in surveys],
             "triggers": [trigger_form(t, slug_of) for t in rows.rows("triggers", site["id"])],
             "webhooks": [{k: h[k] for k in WEBHOOK_FIELDS} for h in rows.webhooks(site["id"])]}
@@ -96,6 +106,7 @@ class WantedSite:
     key: str
     site: dict[str, Any]
     fatigue: dict[str, Any]
+    settings: dict[str, dict[str, Any]]    # OPTIONAL_SETTINGS the file has: section -> value
     surveys: dict[str, dict[str, Any]]     # slug -> file form
     stored_surveys: dict[str, dict[str, Any]]   # slug -> values as stored
     triggers: dict[str, dict[str, Any]]
@@ -162,7 +173,7 @@ def _site(entry: Any, where: str, problems: list[str]) -> WantedSite | None:
     if not isinstance(entry, dict):
         problems.append(f"{where}: a mapping")
         return None
-    unknown = set(entry) - {"key", *SITE_FIELDS, "fatigue", "surveys", "triggers", "webhooks"}
+    unknown = set(entry) - {"key", *SITE_FIELDS, "fatigue", *OPTIONAL_SETTINGS, "surveys", "triggers", "webhooks"}
     for name in sorted(unknown):
         problems.append(f"{where}.{name}: unknown key")
     key = entry.get("key")
@@ -179,11 +190,31 @@ def _site(entry: Any, where: str, problems: list[str]) -> WantedSite | None:
     if errors:
         problems += _messages(f"{where}.fatigue", errors)
         fatigue = {}
+    settings = _optional_settings(entry, where, problems)
     surveys, stored = _surveys(_list(entry, "surveys", where, problems), where, problems)
     triggers = _triggers(_list(entry, "triggers", where, problems), where, set(surveys), problems)
     webhooks = _webhooks(_list(entry, "webhooks", where, problems), where, problems)
-    return WantedSite(key, site, FatiguePolicy(**fatigue).as_dict() if not errors else {}, surveys, stored,
-                      triggers, webhooks)
+    return WantedSite(key, site, FatiguePolicy(**fatigue).as_dict() if not errors else {}, settings, surveys,
+                      stored, triggers, webhooks)
+
+
+def _optional_settings(entry: dict[str, Any], where: str, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """`retention` and `limits` as stored, validated as their API endpoints validate them."""
+    found: dict[str, dict[str, Any]] = {}
+    if "retention" in entry:
+        errors = validate_retention(entry["retention"])
+        if errors:
+            problems += _messages(f"{where}.retention", errors)
+        else:
+            found["retention"] = RetentionPolicy(**entry["retention"]).as_dict()
+    if "limits" in entry:
+        limits = entry["limits"] if entry["limits"] is not None else {}
+        errors = rate_limits.settings_problems(limits)
+        if errors:
+            problems += _messages(f"{where}.limits", errors)
+        else:
+            found["limits"] = dict(sorted((k, v) for k, v in limits.items() if v is not None))
+    return found
 
 
 def _slug(entry: dict[str, Any], where: str, seen: set[str], problems: list[str]) -> str | None:
@@ -296,15 +327,19 @@ def plan(storage: Storage, wanted: list[WantedSite]) -> tuple[Plan, list[SiteWri
         w = SiteWrites(site.key, found[0]["id"] if found else None)
         if current is None:
             result.creates.append((site.key, "site", site.key))
-            w.site, w.fatigue = site.site, site.fatigue
+            w.site, w.fatigue, w.settings = site.site, site.fatigue, site.settings
         else:
             fields = [f for f in SITE_FIELDS if current[f] != site.site[f]]
             if current["fatigue"] != site.fatigue:
                 fields.append("fatigue")
                 w.fatigue = site.fatigue
+            for section, value in site.settings.items():
+                if current[section] != value:
+                    fields.append(section)
+                    w.settings[section] = value
             if fields:
                 result.changes.append((site.key, "site", site.key, fields))
-                if set(fields) - {"fatigue"}:
+                if set(fields) - {"fatigue", *OPTIONAL_SETTINGS}:
                     w.site = site.site
         cur = current or {"surveys": [], "triggers": [], "webhooks": []}
         before = len(result.creates), len(result.changes), len(result.pauses)

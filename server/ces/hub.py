@@ -144,6 +144,11 @@ class Hub:
         with self._lock:
             return sum(len(c) for c in self._by_user.values())
 
+    def count_site(self, site_id: int) -> int:
+        """The widget sockets of one site that said who they are (the dashboard's "connected now")."""
+        with self._lock:
+            return sum(len(c) for (site, _user), c in self._by_user.items() if site == site_id)
+
     def shared_site(self, site: dict[str, Any]) -> dict[str, Any]:
         """One dict per site for all its sockets: each connection keeps its site, re-read on every
         message, and a private copy of the row (origins, settings, keys) is ~1.5 KB per socket.

@@ -47,6 +47,8 @@ RULES: dict[str, Rule] = {
                                 "requests to POST /api/v1/events and /api/v1/identify from one address"),
     "auth_failures_per_ip": Rule("LIMIT_AUTH_FAILURES_PER_IP", False,
                                  "API requests with a missing or wrong key or token from one address"),
+    "login_failures_per_ip": Rule("LIMIT_LOGIN_FAILURES_PER_IP", False,
+                                  "failed dashboard logins from one address"),
     "ws_messages_per_socket": Rule("LIMIT_WS_MESSAGES_PER_SOCKET", True, "messages on one widget socket"),
     "ws_messages_per_user": Rule("LIMIT_WS_MESSAGES_PER_USER", True,
                                  "messages from one widget user, over all their sockets"),

@@ -188,3 +188,68 @@ def test_a_triggers_occurrences_and_cancel_events_travel_with_the_file(live_serv
     assert "change trigger after-ticket" in out and "cancel_events" in out, out
     row = next(t for t in snapshot(empty)["triggers"] if t["slug"] == "after-ticket")
     assert row["cancel_events"] == ["ticket_reopened", "ticket_escalated"]
+
+
+def site_settings(db: Path) -> dict:
+    storage = Storage(str(db))
+    try:
+        return storage.first_site()["settings"]
+    finally:
+        storage.close()
+
+
+def test_retention_and_site_limits_travel_with_the_file_and_an_older_file_keeps_them(
+        live_server: LiveServer, tmp_path) -> None:
+    s = live_server
+    site_id = s.site["id"]
+    assert s.admin("PUT", f"/api/v1/sites/{site_id}/retention",
+                   {"events_days": 30, "answers": "anonymise", "answers_days": 400})[0] == 200
+    assert s.admin("PUT", f"/api/v1/sites/{site_id}/limits", {"api_events_per_key": "50/second"})[0] == 200
+    first = ces("config", "export", "--db", s.db_path).stdout
+    site = yaml.safe_load(first)["sites"][0]
+    assert site["retention"] == {"events_days": 30, "answers": "anonymise", "answers_days": 400}
+    assert site["limits"] == {"api_events_per_key": "50/second"}
+    file = tmp_path / "ces.yaml"
+    file.write_text(first)
+    empty = tmp_path / "empty.db"
+    ces("config", "import", str(file), "--db", str(empty))
+    assert site_settings(empty)["retention"]["answers"] == "anonymise"
+    assert site_settings(empty)["limits"] == {"api_events_per_key": "50/second"}
+    assert ces("config", "export", "--db", str(empty)).stdout == first
+    # A change is planned like any other site field.
+    doc = yaml.safe_load(first)
+    doc["sites"][0]["retention"]["events_days"] = 14
+    doc["sites"][0]["limits"] = {}
+    file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    out = ces("config", "import", str(file), "--db", str(empty)).stdout
+    assert "retention" in out and "limits" in out, out
+    assert site_settings(empty)["retention"]["events_days"] == 14 and site_settings(empty)["limits"] == {}
+    # A file written before these sections existed changes neither.
+    for section in ("retention", "limits"):
+        del doc["sites"][0][section]
+    file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert "Nothing to change" in ces("config", "import", str(file), "--db", str(empty)).stdout
+    assert site_settings(empty)["retention"]["events_days"] == 14
+
+
+def test_a_bad_retention_or_limit_refuses_the_file_and_a_dry_run_creates_no_database(
+        configured: LiveServer, tmp_path) -> None:
+    doc = yaml.safe_load(ces("config", "export", "--db", configured.db_path).stdout)
+    doc["sites"][0]["retention"] = {"events_days": 0, "answers": "shred"}
+    doc["sites"][0]["limits"] = {"api_events_per_key": "lots", "no_such_limit": "1/second"}
+    file = tmp_path / "bad.yaml"
+    file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    before = snapshot(Path(configured.db_path))
+    out = ces("config", "import", str(file), "--db", configured.db_path, check=False)
+    assert out.returncode == 1
+    for where in ("sites.0.retention.events_days", "sites.0.retention.answers", "sites.0.limits.api_events_per_key",
+                  "sites.0.limits.no_such_limit"):
+        assert where in out.stderr, out.stderr
+    assert snapshot(Path(configured.db_path)) == before
+    # A dry run against a database that does not exist plans a creation and leaves no file behind.
+    good = tmp_path / "good.yaml"
+    good.write_text(ces("config", "export", "--db", configured.db_path).stdout)
+    missing = tmp_path / "missing.db"
+    dry = ces("config", "import", str(good), "--db", str(missing), "--dry-run").stdout
+    assert "would create site" in dry and "Dry run: nothing was changed." in dry
+    assert not missing.exists() and not list(tmp_path.glob("missing.db*"))

@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 from ces.bootstrap import seed_default_site
-from ces.demo_seed import seed_demo_answers
 from ces.storage import Storage
+from ces.storage.reports import Reports
+from ces.storage.seed_rows import insert_answered
+from ces.theme_samples import labelled, uncovered
 
 CES = str(Path(sys.executable).with_name("ces"))
 
@@ -23,8 +25,17 @@ def test_themes_show_and_customers(tmp_path) -> None:
     db = str(tmp_path / "ces.db")
     storage = Storage(db)
     storage.migrate()
-    site = seed_default_site(storage, time.time(), origins=["*"])
-    assert seed_demo_answers(storage, site, time.time()) > 0
+    now = time.time()
+    site = seed_default_site(storage, now, origins=["*"])
+    trigger = storage.one("select id, event_name from triggers where site_id = ? order by id", [site["id"]])
+    comments = labelled() + uncovered()
+    with storage.write() as tx:
+        for i, (theme, lang, text) in enumerate(comments):
+            score = 1 if theme == "delivery" else (2 if i % 4 == 0 else 6)  # delivery: the most high effort
+            insert_answered(tx, site["id"], 1, trigger["id"], trigger["event_name"], f"u{i}", score, text, lang,
+                            now - 3600 - i, f"{i:05d}")
+            storage.merge_traits(tx, site["id"], f"u{i}", {"email": f"u{i}@example.com", "name": f"U {i}"}, now)
+    Reports(storage).rebuild_funnel_rollup()
     storage.close()
     shown = run("themes", "show", "1", "--db", db, "--top", "3")
     assert shown.returncode == 0, shown.stderr

@@ -493,3 +493,36 @@ SiteLimitsOutSchema = Schema.from_dict(
      "limits": fields.Nested(Schema.from_dict({name: fields.Nested(LimitValueSchema, required=True)
                                                for name in SITE_RULES}, name="SiteLimitsValues"), required=True)},
     name="SiteLimitsOutSchema")
+
+
+# -- activity and webhook tests (api/activity.py, api/webhook_test.py; docs/dashboard.md) ------------------
+class ActivityQueryDoc(Schema):
+    limit = fields.Integer(validate=validate.Range(min=1, max=50),
+                           metadata={"description": "How many of the latest answers (default 10)."})
+
+
+class ActivityAnswerSchema(Schema):
+    id = fields.Integer(required=True)
+    survey_id = fields.Integer(required=True)
+    survey_name = fields.String(required=True)
+    score = fields.Integer(required=True)
+    scale_min = _nullable(fields.Integer(required=True))
+    scale_max = _nullable(fields.Integer(required=True))
+    comment = _nullable(fields.String(required=True))
+    user_id = fields.String(required=True)
+    created_at = _ISO(required=True, metadata={"description": "In the site's time zone."})
+
+
+class ActivitySchema(Schema):
+    site_id = fields.Integer(required=True)
+    connected = fields.Integer(required=True, metadata={
+        "description": "Widget sockets of the site open now that said who they are (this server process)."})
+    answers = fields.List(fields.Nested(ActivityAnswerSchema), required=True,
+                          metadata={"description": "Newest first."})
+
+
+class WebhookTestSchema(Schema):
+    delivery_id = fields.Integer(required=True)
+    webhook_id = fields.Integer(required=True)
+    event_type = fields.String(required=True, validate=validate.Equal("webhook.test"))
+    status = fields.String(required=True)

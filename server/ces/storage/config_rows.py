@@ -21,6 +21,7 @@ class SiteWrites:
     site_id: int | None                                  # None: the site is created
     site: dict[str, Any] | None = None                   # name, identity_verification, allowed_origins, time_zone
     fatigue: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)              # other sections: retention, limits
     surveys: dict[str, dict[str, Any]] = field(default_factory=dict)    # slug -> stored values
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)   # slug -> values, `survey` slugs
     pause_surveys: list[str] = field(default_factory=list)
@@ -52,9 +53,10 @@ class ConfigRows:
                                  "time_zone = ? where id = ?",
                                  [w.site["name"], int(w.site["identity_verification"]),
                                   compact_json(w.site["allowed_origins"]), w.site["time_zone"], site_id])
-                if w.fatigue is not None:
+                sections = {**w.settings, **({"fatigue": w.fatigue} if w.fatigue is not None else {})}
+                if sections:
                     raw = conn.execute("select settings from sites where id = ?", [site_id]).fetchone()[0]
-                    settings = {**json.loads(raw or "{}"), "fatigue": w.fatigue}
+                    settings = {**json.loads(raw or "{}"), **sections}
                     conn.execute("update sites set settings = ? where id = ?", [json.dumps(settings), site_id])
                 self._surveys(conn, site_id, w, now)  # type: ignore[arg-type]
                 self._triggers(conn, site_id, w, now)  # type: ignore[arg-type]

@@ -291,6 +291,36 @@ def asking_well(db: Database) -> None:
                f"begin {_FUNNEL_UPSERT} end")
 
 
+# The dashboard's accounts (issue 12). Plain DDL in lists, so the PostgreSQL engine can port them.
+# installation_secrets: secrets made once per installation (the session-signing key), so every
+# process and restart signs and checks sessions alike, with no key in code or a config file.
+# dashboard_users: people who log in with an email and a password (`ces user create`); only a
+# salted slow hash of it; site_id null = every site, like an admin token.
+I12SHELL_DASHBOARD_SQL = [
+    """create table if not exists installation_secrets (
+        name TEXT primary key, value TEXT not null, created_at REAL not null)""",
+    """create table if not exists dashboard_users (
+        id INTEGER primary key, email TEXT not null, password_hash TEXT not null, site_id INTEGER,
+        read_only INTEGER not null default 0, created_at REAL not null, disabled_at REAL)""",
+    "create unique index if not exists idx_dashboard_users_email on dashboard_users (email)",
+]
+# A site's newest answers (the dashboard's live feed) from an index, also for a small site
+# among many on a large database. Answers are few next to events.
+I12SHELL_ANSWER_FEED_SQL = ["create index if not exists idx_answers_site_id on answers (site_id, id)"]
+
+
+@migrations(name="0500_i12shell_dashboard")
+def dashboard_accounts(db: Database) -> None:
+    for sql in I12SHELL_DASHBOARD_SQL:
+        db.execute(sql)
+
+
+@migrations(name="0501_i12shell_answer_feed")
+def answer_feed(db: Database) -> None:
+    for sql in I12SHELL_ANSWER_FEED_SQL:
+        db.execute(sql)
+
+
 # Themes of comments (issue 15, server/ces/themes.py). Plain DDL in a list, for the PostgreSQL port.
 I15_THEMES_SQL = [
     # A site's own theme settings (renames, merges, added terms, its own themes): one JSON document

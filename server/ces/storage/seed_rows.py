@@ -1,5 +1,6 @@
-"""SQL of the demo's seeded answers (demo_seed.py): an event, its prompt and its answer, inserted
-already answered, as if the widget had asked long ago."""
+"""SQL of answers made up in bulk (bench/bench_themes.py, the CLI tests): an event, its prompt and
+its answer, inserted already answered, as if the widget had asked long ago. Callers rebuild the
+funnel rollup afterwards (Reports.rebuild_funnel_rollup)."""
 from __future__ import annotations
 
 import json
