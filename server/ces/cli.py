@@ -332,6 +332,12 @@ def _csv_rows(piece: str) -> int:
     return sum(1 for _ in csv.reader(io.StringIO(piece)))
 
 
+# Themes of the comments and the customers who share a problem (cli_themes.py).
+from .cli_themes import COMMANDS as _THEME_COMMANDS  # noqa: E402
+
+for _command in _THEME_COMMANDS:
+    main.add_command(_command)
+
 # People's data, retention, backups and the audit log live in their own module (cli_privacy.py).
 from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402
 

@@ -6,6 +6,14 @@ by `answering` (as the widget's socket does). Reports, rollups, decision logs an
 therefore what they would be had those customers really come by. Random but seeded: every demo
 database tells the same story (effort falling week after week; invoices, phone support and
 transfers costing effort; a few customers at risk).
+
+The comments are in English, French, Romanian, German and Spanish (the customer's locale), taken
+from the themes' labelled comments (theme_samples.py) by what went wrong — transfers, waits,
+invoices, deliveries — so the themes (docs/insights.md) show something real; complaints about
+deliveries grow in the last week (theme.grown's kind of news); a few are about sizes and quality,
+which no starter theme names (the themes found among the rest). Every customer has an email and a
+name (traits), for the list of customers who share a problem. These choices draw from their own
+seeded generator, so the scores and events are the same as without them.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ from . import answering
 from .ingest import ingest
 from .services import Services
 from .storage import Storage
+from .theme_samples import EVERYDAY, LABELLED, UNCOVERED
 
 DAY = 86400.0
 ONBOARDING_TEXTS = {"en": {"question": "How easy was it to get started?", "low_label": "Very difficult",
@@ -35,6 +44,38 @@ HIGH_COMMENTS = [
     "Loved that I didn't have to create an account.",
     None, None,
 ]
+
+
+LOCALES = ("en", "fr", "ro", "de", "es")
+LOCALE_WEIGHTS = (4, 3, 3, 1, 1)
+FIRST_NAMES = ("Ana", "Marc", "Ioana", "Lena", "Lucía", "Tom", "Chloé", "Radu", "Jonas", "Sofía", "Emma", "Mihai")
+LAST_NAMES = ("Pop", "Martin", "Ionescu", "Schmidt", "García", "Smith", "Dubois", "Stan", "Müller", "López")
+
+
+def _theme_for(rng: random.Random, kind: str, properties: dict[str, Any], progress: float) -> str:
+    """What a high-effort customer complains about, from what happened to them."""
+    if kind == "ticket_closed":
+        if properties.get("transfers", 0) >= 2:
+            return "transfers-repetition"
+        if properties.get("wait_seconds", 0) >= 600:
+            return "waiting"
+        return rng.choice(("staff", "waiting", "returns-refunds"))
+    if kind == "checkout_completed":
+        if progress > 0.8 and rng.random() < 0.6:
+            return "delivery"  # the carrier changed last week
+        if properties.get("payment_method") == "invoice":
+            return "payment"
+        return rng.choice(("delivery", "price", "website-errors", "payment", "size", "quality"))
+    return rng.choice(("website-errors", "staff"))
+
+
+def _comment(rng: random.Random, kind: str, properties: dict[str, Any], progress: float, low: bool,
+             locale: str) -> str | None:
+    if not low:
+        return rng.choice(EVERYDAY) if rng.random() < 0.6 else None
+    theme = _theme_for(rng, kind, properties, progress)
+    by_lang = UNCOVERED.get(theme) or LABELLED[theme]
+    return rng.choice(by_lang.get(locale) or by_lang["en"])
 
 
 def _clocked(storage: Storage) -> tuple[Services, list[float]]:
@@ -73,6 +114,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
                       per_day: int = 9, seed: int = 12) -> int:
     """Answers (and dismissals, unanswered prompts) over the last `days` days; the number of answers."""
     rng = random.Random(seed)
+    words = random.Random(seed + 1)  # locales, comments and names: the scores' draws stay as they were
     # Its own connection at synchronous=NORMAL: a thousand small commits without an fsync each
     # (a crash mid-seed only loses demo data; the next commits are durable again).
     storage = Storage(storage.path, "NORMAL")
@@ -89,6 +131,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
             at[0] = start
             kind = rng.choices(["checkout_completed", "ticket_closed", "onboarding_completed"], [5, 4, 2])[0]
             user = f"customer-{n:04d}"
+            locale = words.choices(LOCALES, LOCALE_WEIGHTS)[0]
             if kind == "checkout_completed":
                 properties, base = _checkout(rng, progress)
             elif kind == "ticket_closed":
@@ -103,7 +146,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
             if fate < 0.12:
                 continue  # never shown: the customer had left (expires later)
             at[0] += rng.uniform(2, 30)
-            answering.shown(services, site["id"], user, prompt_id, "en")
+            answering.shown(services, site["id"], user, prompt_id, locale)
             if fate < 0.30:
                 at[0] += rng.uniform(2, 20)
                 answering.dismiss(services, site["id"], user, prompt_id)
@@ -116,8 +159,19 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
             low = score <= (2 if top == 5 else 3)
             if rng.random() < (0.7 if low else 0.25):
                 comment = rng.choice(LOW_COMMENTS if low else HIGH_COMMENTS)
+                comment = comment and _comment(words, kind, properties, progress, low, locale)
                 if comment:
                     at[0] += rng.uniform(5, 60)
                     answering.add_comment(services, site["id"], user, prompt_id, comment)
+    _traits(storage, site["id"], n, now)
     storage.close()
     return answered
+
+
+def _traits(storage: Storage, site_id: int, customers: int, now: float) -> None:
+    """An email and a name for every demo customer (what a site sends with POST /api/v1/identify)."""
+    with storage.write(durable=False) as db:
+        for i in range(1, customers + 1):
+            name = f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}"
+            storage.merge_traits(db, site_id, f"customer-{i:04d}", {"email": f"customer-{i:04d}@example.com",
+                                                                   "name": name}, now)

@@ -29,6 +29,8 @@ from .storage.webhooks import WebhookStore
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
+ANSWER_EVENT_TYPES = EVENT_TYPES  # what a new webhook gets when it names no events
+EVENT_TYPES += ("theme.grown",)  # opt-in; sent by the periodic check of theme_alerts.py, not by an answer
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 
