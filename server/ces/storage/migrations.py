@@ -289,3 +289,14 @@ def asking_well(db: Database) -> None:
     db.execute("create trigger if not exists report_funnel_on_cancel after update of status on prompts "
                "when new.status = 'cancelled' and old.status in ('issued','delivered','shown') "
                f"begin {_FUNNEL_UPSERT} end")
+
+
+@migrations(name="0710_i15drivers_answer_props")
+def answer_props_table(db: Database) -> None:
+    # Each answer's event properties beside it, one row per property, filled from the answers the
+    # first time and then by every report (storage/answer_props.py): a report filtered on a
+    # property reads one index range instead of joining prompts and events and parsing JSON.
+    from . import answer_props
+    answer_props.create(db.conn)
+    while answer_props.copy_new(db.conn) == answer_props.CHUNK:
+        pass

@@ -1,0 +1,181 @@
+"""`answer_props`: each answer's event properties stored beside it, one row per property, so a
+report filtered on a property reads an index instead of joining prompts and events and parsing
+JSON for every answer (docs/reports.md, "Fast filters").
+
+Each answer also has one marker row, key '' (kind `answer`): it carries the answer's survey, time,
+trigger and score like every row, is where a filter of "not equal" or "does not exist" starts
+from, and tells which answers are already copied. The rows are copied from the base tables in
+`refresh()` (every report calls it first; the migration that made the table ran it once for the
+answers that existed): the answers above the highest marker, 20,000 per transaction. Answers
+are append-only (their score, time and prompt never change), so nothing copied goes stale; an
+answer deleted (erasure, retention) takes its rows with it (ON DELETE CASCADE), and an id the
+database gives again after its newest answer was deleted is above the highest marker again.
+
+Portable SQL only: the JSON is parsed in Python (core/flat_properties.py), never by the database.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..core import drivers
+from ..core.flat_properties import flatten
+from ..core.report_filters import PropertyFilter, ReportQuery
+
+CHUNK = 20_000
+MARKER = ""
+
+SCHEMA = (
+    """create table if not exists answer_props (
+        answer_id BIGINT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        num DOUBLE PRECISION,
+        txt TEXT,
+        survey_id BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        trigger_id BIGINT NOT NULL,
+        score INTEGER NOT NULL)""",
+    # A filter reads a range of this index and nothing else: the survey's rows of one key, by
+    # text value (equality) or number (ranges), each with the time, trigger and score it counts.
+    "create index if not exists idx_answer_props_filter on answer_props "
+    "(survey_id, key, txt, num, created_at, trigger_id, score, answer_id)",
+    # One answer's value of a key (the driver, the other filters) in one b-tree lookup, without a
+    # second one into the table. No primary key: the planner would pick its narrower index for
+    # these lookups and read the table too (twice the time); one row per (answer, key) holds
+    # because rows are only added for answers above the highest copied, under the write lock.
+    "create index if not exists idx_answer_props_value on answer_props (answer_id, key, kind, num, txt)",
+)
+
+
+def create(conn: Any) -> None:
+    for sql in SCHEMA:
+        conn.execute(sql)
+
+
+def _decode(raw: Any) -> Any:
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def copy_new(conn: Any, limit: int = CHUNK) -> int:
+    """Copy up to `limit` answers not yet copied (inside the caller's transaction); how many."""
+    # Every copied answer has its marker, so the highest id here is the last answer copied.
+    last = conn.execute("select max(answer_id) from answer_props").fetchone()[0] or 0
+    rows = conn.execute(
+        "select a.id, a.survey_id, a.created_at, coalesce(p.trigger_id, 0), a.score, e.properties "
+        "from answers a join prompts p on p.id = a.prompt_id left join events e on e.id = p.event_row "
+        "where a.id > ? order by a.id limit ?", [last, limit]).fetchall()
+    out: list[tuple[Any, ...]] = []
+    for answer_id, survey_id, created_at, trigger_id, score, properties in rows:
+        facts = (survey_id, created_at, trigger_id, score)
+        out.append((answer_id, MARKER, "answer", None, None, *facts))
+        for key, kind, num, txt in flatten(_decode(properties)):
+            out.append((answer_id, key, kind, num, txt, *facts))
+    conn.executemany(
+        "insert into answer_props (answer_id, key, kind, num, txt, survey_id, created_at, trigger_id, score) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    return len(rows)
+
+
+def refresh(storage: Any) -> int:
+    """Copy every answer not yet copied, one chunk per short transaction; how many were copied."""
+    done = 0
+    while True:
+        with storage.write(durable=False) as db:  # derived from the answers: recomputable
+            n = copy_new(db.conn)
+        done += n
+        if n < CHUNK:
+            return done
+
+
+# -- filters ---------------------------------------------------------------------------------------
+
+POSITIVE = ("eq", "in", "gt", "gte", "lt", "lte")
+_RANGE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def usable(q: ReportQuery) -> bool:
+    """These rows answer the query exactly: locale and variant live on the prompts, not here."""
+    return q.locale is None and q.variant is None
+
+
+def _matches(alias: str, p: PropertyFilter, params: list[Any]) -> str:
+    """The condition on a row `alias` of key p.path for p's operator (eq/in/range/exists true)."""
+    if p.op == "exists":
+        return "1 = 1"
+    if p.op in _RANGE:
+        params.append(p.values[0])
+        return f"({alias}.kind = 'number' and {alias}.num {_RANGE[p.op]} ?)"
+    texts = [v for v in p.values if isinstance(v, str)]
+    numbers = [float(v) for v in p.values if isinstance(v, (int, float))]  # booleans are 1 and 0, as JSON reads them
+    parts = []
+    if texts:
+        parts.append(f"{alias}.txt in ({','.join('?' * len(texts))})")
+        params.extend(texts)
+    if numbers:
+        parts.append(f"{alias}.num in ({','.join('?' * len(numbers))})")
+        params.extend(numbers)
+    return "(" + " or ".join(parts) + ")" if parts else "1 = 0"
+
+
+def _positive(p: PropertyFilter) -> bool:
+    return p.op in POSITIVE or (p.op == "exists" and p.values[0])
+
+
+def _exists(p: PropertyFilter, params: list[Any], n: int) -> str:
+    """EXISTS / NOT EXISTS of the answer `a`'s row of p's key matching p."""
+    alias = f"o{n}"
+    params.append(p.path)
+    if p.op == "exists" and not p.values[0]:
+        return f"not exists (select 1 from answer_props {alias} where {alias}.answer_id = a.answer_id and {alias}.key = ?)"
+    if p.op == "ne":  # a missing key, or JSON null, counts as "not equal" (as in the base tables)
+        cond = _matches(alias, PropertyFilter(p.path, "eq", p.values), params)
+        return f"not exists (select 1 from answer_props {alias} where {alias}.answer_id = a.answer_id and {alias}.key = ? and {cond})"
+    cond = _matches(alias, p, params)
+    return f"exists (select 1 from answer_props {alias} where {alias}.answer_id = a.answer_id and {alias}.key = ? and {cond})"
+
+
+def where(q: ReportQuery, survey_id: int, params: list[Any]) -> str:
+    """WHERE of the answers passing q's filters, as rows `a` of answer_props (one per answer, with
+    a.created_at, a.trigger_id, a.score). The first positive property filter picks the rows from
+    the index; the others are checked per answer on the primary key."""
+    props = list(q.properties)
+    lead = next((p for p in props if _positive(p)), None)
+    if lead is not None:
+        props.remove(lead)
+        clauses = ["a.survey_id = ?", "a.key = ?"]
+        params.extend([survey_id, lead.path])
+        cond = _matches("a", lead, params)
+        if cond != "1 = 1":
+            clauses.append(cond)
+    else:
+        clauses = ["a.survey_id = ?", "a.key = ?"]
+        params.extend([survey_id, MARKER])
+    if q.start is not None:
+        clauses.append("a.created_at >= ?")
+        params.append(q.start)
+    if q.end is not None:
+        clauses.append("a.created_at < ?")
+        params.append(q.end)
+    if q.triggers:
+        clauses.append(f"a.trigger_id in ({','.join('?' * len(q.triggers))})")
+        params.extend(q.triggers)
+    for i, p in enumerate(props):
+        clauses.append(_exists(p, params, i))
+    return "where " + " and ".join(clauses)
+
+
+def driver_value_sql(alias: str, bounds: Sequence[float], max_text: int) -> tuple[str, str, str]:
+    """(kind, value or bucket label, "usable") SQL over a driver row `alias`, as the rollups label them."""
+    from .reports import bucket_case  # the one definition of the bucket labels in SQL
+    kind = f"case {alias}.kind when 'number' then 'number' when 'text' then 'text' else 'bool' end"
+    value = (f"case {alias}.kind when 'number' then {bucket_case(alias + '.num', bounds or drivers.DEFAULT_BOUNDS)} "
+             f"when 'text' then {alias}.txt when 'bool' then case when {alias}.num = 1 then 'true' else 'false' end end")
+    ok = (f"({alias}.kind in ('number', 'bool') or ({alias}.kind = 'text' and length({alias}.txt) <= {max_text}))")
+    return kind, value, ok
