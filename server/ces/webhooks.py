@@ -28,7 +28,8 @@ from .storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
+EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented",
+               "score.dropped", "digest")  # the last two: alerts.py (docs/insights.md)
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 

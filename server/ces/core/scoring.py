@@ -173,11 +173,7 @@ def compare(a: Score, b: Score) -> Difference:
         return Difference(m.headline_name, a.headline, b.headline, None, None, False, a.n, b.n)
     if m.headline_kind == "mean":
         return _compare_means(m, a, b)
-    pa, la, ua = _headline_estimate(m, a.distribution)
-    pb, lb, ub = _headline_estimate(m, b.distribution)
-    d = pb - pa
-    low = d - math.hypot(pb - lb, ua - pa)
-    high = d + math.hypot(ub - pb, pa - la)
+    d, low, high = _mover(_headline_estimate(m, a.distribution), _headline_estimate(m, b.distribution))
     # A difference of shares lies in [-1, 1], of net scores in [-2, 2].
     bound = 1.0 if m.headline_kind == "share" else 2.0
     ci = Interval(100 * max(low, -bound), 100 * min(high, bound))
@@ -191,6 +187,59 @@ def compare(a: Score, b: Score) -> Difference:
         n_a=a.n,
         n_b=b.n,
     )
+
+
+def compare_p_value(a: Score, b: Score) -> float | None:
+    """Two-sided p-value of `compare(a, b)`: the smallest 1 - confidence at which its interval
+    excludes 0 (None when a side has no answer).
+
+    The same intervals, inverted: for means, Welch's t statistic against Student's t
+    (p = I_{df/(df+t^2)}(df/2, 1/2)); for shares and net scores, the MOVER interval is widened
+    (z grows) until it reaches 0, by bisection, and p = P(|N(0,1)| > z). So `p < 0.05` exactly
+    when `compare(a, b).significant`, and a correction for many tests (core/driver_ranking.py)
+    adjusts the very test the report shows.
+    """
+    if a.metric != b.metric:
+        raise ValueError(f"cannot compare {a.metric} with {b.metric}")
+    m = _metric(a.metric)
+    if a.n == 0 or b.n == 0:
+        return None
+    if m.headline_kind == "mean":
+        if a.n < 2 or b.n < 2:
+            return 1.0
+        va, vb = _variance(a.distribution, a.n) / a.n, _variance(b.distribution, b.n) / b.n
+        if va + vb <= 0:
+            return 1.0  # no spread on either side: never "significant" (as compare())
+        t = (b.mean - a.mean) / math.sqrt(va + vb)  # type: ignore[operator]
+        df = (va + vb) ** 2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
+        return min(1.0, _betainc(df / 2, 0.5, df / (df + t * t)))
+
+    def excludes(z: float) -> bool:
+        _, low, high = _mover(_headline_estimate(m, a.distribution, z), _headline_estimate(m, b.distribution, z))
+        return low > 0 or high < 0
+
+    if not excludes(1e-9):
+        return 1.0
+    lo, hi = 1e-9, 40.0
+    if excludes(hi):
+        return 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if excludes(mid):
+            lo = mid
+        else:
+            hi = mid
+    return math.erfc(lo / math.sqrt(2))
+
+
+def share_difference(successes_a: int, n_a: int, successes_b: int, n_b: int) -> tuple[float, Interval]:
+    """b's share minus a's (in percentage points) with its 95 % interval: Newcombe's hybrid
+    score interval from the two Wilson intervals, as `compare()` uses for share metrics."""
+    if n_a <= 0 or n_b <= 0:
+        raise ValueError("both sides need at least one answer")
+    pa, pb = successes_a / n_a, successes_b / n_b
+    d, low, high = _mover((pa, *wilson_interval(successes_a, n_a)), (pb, *wilson_interval(successes_b, n_b)))
+    return 100 * d, Interval(100 * max(low, -1.0), 100 * min(high, 1.0))
 
 
 def wilson_interval(successes: int, n: int, z: float = Z) -> tuple[float, float]:
@@ -282,32 +331,40 @@ def _percent_headline(m: Metric, counts: Mapping[int, int], n: int) -> float:
     return 100 * numerator / n
 
 
-def _headline_estimate(m: Metric, counts: Mapping[int, int]) -> tuple[float, float, float]:
+def _mover(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    """b - a from two (estimate, low, high) estimates: the MOVER interval (module docstring)."""
+    pa, la, ua = a
+    pb, lb, ub = b
+    d = pb - pa
+    return d, d - math.hypot(pb - lb, ua - pa), d + math.hypot(ub - pb, pa - la)
+
+
+def _headline_estimate(m: Metric, counts: Mapping[int, int], z: float = Z) -> tuple[float, float, float]:
     """(estimate, low, high) as fractions; net intervals are not yet clipped."""
     pos, neg, n = _group_counts(m, counts)
     if m.headline_kind == "share":
-        low, high = wilson_interval(pos, n)
+        low, high = wilson_interval(pos, n, z)
         return pos / n, low, high
     if m.headline_kind == "net":
-        return _net_interval(pos, neg, n)
+        return _net_interval(pos, neg, n, z)
     raise ValueError(f"unknown headline kind {m.headline_kind!r}")
 
 
-def _net_interval(pos: int, neg: int, n: int) -> tuple[float, float, float]:
+def _net_interval(pos: int, neg: int, n: int, z: float = Z) -> tuple[float, float, float]:
     p_pos, p_neg = pos / n, neg / n
     d = p_pos - p_neg
     # Multinomial variance of p+ - p-; max() guards tiny negative rounding.
     var = max(0.0, (p_pos + p_neg - d * d) / n)
     if var > 0:
-        half = Z * math.sqrt(var)
+        half = z * math.sqrt(var)
         return d, d - half, d + half
     # Every answer in one group: Wald would claim certainty (see docstring).
     # The unseen share may be all of the other sign: d >= p+ - (1 - p+).
     if pos == n:
-        return d, 2 * wilson_interval(n, n)[0] - 1, 1.0
+        return d, 2 * wilson_interval(n, n, z)[0] - 1, 1.0
     if neg == n:
-        return d, -1.0, 1 - 2 * wilson_interval(n, n)[0]
-    bound = wilson_interval(0, n)[1]
+        return d, -1.0, 1 - 2 * wilson_interval(n, n, z)[0]
+    bound = wilson_interval(0, n, z)[1]
     return d, -bound, bound
 
 

@@ -300,3 +300,10 @@ def answer_props_table(db: Database) -> None:
     answer_props.create(db.conn)
     while answer_props.copy_new(db.conn) == answer_props.CHUNK:
         pass
+
+
+@migrations(name="0710_i15drivers_insight_notices")
+def insight_notices(db: Database) -> None:
+    # The score drops and digests already sent (alerts.py): each period announced once.
+    from . import insights
+    insights.create(db.conn)
