@@ -110,8 +110,9 @@ def digest_body(services: Services, site: dict[str, Any], cfg: score_alerts.Aler
         difference = compare(previous, current) if previous.n else None
         q = ReportQuery(start=p.start, end=p.end, tz=tz)
         ranked = driver_report.ranking(storage, survey, q, now)["properties"]
-        top = [(f"{r['key']} {r['effect']['value']}", r["effect"]["difference"]) for r in ranked
-               if r["effect"] and r["effect"]["difference"] < 0][:cfg.digest.top]
+        worst = sorted((r for r in ranked if r["most_effort"]), key=lambda r: r["most_effort"]["difference"])
+        top = [(f"{r['key']} {r['most_effort']['value']}", r["most_effort"]["difference"])
+               for r in worst][:cfg.digest.top]
         themes = theme_counts(storage, survey, q)[:cfg.digest.top] if theme_counts is not None else None
         surveys_text.append({"name": survey["name"], "score": current, "difference": difference,
                              "drivers": top, "themes": themes})
@@ -132,6 +133,7 @@ def run(services: Services, now: float, site_id: int | None = None) -> list[dict
     storage = services.storage
     store = WebhookStore(storage)
     sent: list[dict[str, Any]] = []
+    Reports(storage).refresh_rollups()  # the scores read the rollups: fold in the latest answers
     for sid, settings, tz in InsightStore(storage).sites():
         if site_id is not None and sid != site_id:
             continue

@@ -14,7 +14,9 @@ the findings listed, at most 5 % are expected to be noise. Values with fewer tha
 answers, or whose rest has fewer, are shown but not tested (and do not count in the correction).
 
 Properties are ranked by their largest finding, |difference| in headline points (most effort
-first on ties); properties without a finding follow, by their smallest adjusted p-value.
+first on ties); properties without a finding follow, by their smallest adjusted p-value. Each
+property also names its `most_effort` finding (the value furthest below its rest), what the
+digest lists as a top driver.
 """
 from __future__ import annotations
 
@@ -76,17 +78,26 @@ class PropertyResult:
         return max(found, key=lambda v: (abs(v.row.difference or 0.0), -(v.row.difference or 0.0))) if found else None
 
     @property
+    def worst(self) -> ValueResult | None:
+        """The finding with the most effort (the most negative difference), if any is below its rest."""
+        below = [v for v in self.findings if (v.row.difference or 0.0) < 0]
+        return min(below, key=lambda v: v.row.difference or 0.0) if below else None
+
+    @property
     def best_q(self) -> float | None:
         qs = [v.q for v in self.values if v.q is not None]
         return min(qs) if qs else None
 
     def as_dict(self) -> dict:
-        effect = self.effect
+        def brief(v: ValueResult | None) -> dict | None:
+            if v is None:
+                return None
+            d = v.as_dict()
+            return {"value": v.row.value, "difference": d["difference"], "difference_ci": d["difference_ci"],
+                    "q": d["q"]}
+
         return {"source": self.source, "key": self.key, "n": sum(v.row.score.n for v in self.values),
-                "findings": len(self.findings),
-                "effect": None if effect is None else {
-                    "value": effect.row.value, "difference": effect.as_dict()["difference"],
-                    "difference_ci": effect.as_dict()["difference_ci"], "q": effect.as_dict()["q"]},
+                "findings": len(self.findings), "effect": brief(self.effect), "most_effort": brief(self.worst),
                 "best_q": None if self.best_q is None else float(f"{self.best_q:.4g}"),
                 "values": [v.as_dict() for v in self.values]}
 

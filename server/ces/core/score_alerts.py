@@ -71,7 +71,7 @@ def settings_from_dict(raw: Any) -> AlertSettings:
     unknown = set(raw) - {"score_dropped", "digest"}
     if unknown:
         raise SettingsError(sorted(unknown)[0], "unknown key (score_dropped, digest)")
-    drop_raw, digest_raw = raw.get("score_dropped") or {}, raw.get("digest") or {}
+    drop_raw, digest_raw = raw.get("score_dropped", {}), raw.get("digest", {})
     for name, section, keys in (("score_dropped", drop_raw, _DROP), ("digest", digest_raw, _DIGEST)):
         if not isinstance(section, Mapping):
             raise SettingsError(name, "must be an object")

@@ -140,7 +140,7 @@ class InsightStore:
         return self.storage.get_survey(survey_id)
 
     def site_surveys(self, site_id: int) -> list[dict[str, Any]]:
-        return self.storage.all("select id, name, metric, status from surveys where site_id = ? order by id", [site_id])
+        return self.storage.all("select id, site_id, name, metric, status from surveys where site_id = ? order by id", [site_id])
 
     # -- notices ----------------------------------------------------------------------------------
     def claim_notice(self, db: Any, site_id: int, kind: str, survey_id: int, period_end: float, now: float,
