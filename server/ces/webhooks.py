@@ -28,8 +28,10 @@ from .storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented",
-               "score.dropped", "digest")  # the last two: alerts.py (docs/insights.md)
+ANSWER_EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
+# Summaries (alerts.py, docs/insights.md): asked for by name, never by default, so a receiver made
+# for answers is not sent digests it cannot read.
+EVENT_TYPES = (*ANSWER_EVENT_TYPES, "score.dropped", "digest")
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 

@@ -27,9 +27,9 @@ def seed(server: LiveServer, rows: list[dict[str, Any]], survey_id: int | None =
             pid = f"p_ins{survey_id}_{i}"
             eid = db.execute(
                 "insert into events (site_id, event_id, user_id, name, properties, timestamp, received_at, source, "
-                "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "decision, reason, trigger_id, prompt_id) values (?,?,?,?,?,?,?,?,?,?,?,?) returning id",
                 [server.site["id"], f"ins{i}", r["user"], name, json.dumps(r.get("props", {})), t, t, "backend",
-                 "prompt", "prompted", trigger_id, pid]).lastrowid
+                 "prompt", "prompted", trigger_id, pid]).fetchone()[0]
             db.execute(
                 "insert into prompts (id, site_id, user_id, survey_id, trigger_id, event_row, status, locale, "
                 "created_at, deliver_after, expires_at, delivered_at, shown_at, closed_at) "

@@ -26,7 +26,7 @@ class WebhookSchema(Schema):
     site_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     url = fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
     events = fields.List(fields.String(validate=validate.OneOf(webhooks.EVENT_TYPES)),
-                         load_default=lambda: list(webhooks.EVENT_TYPES), validate=validate.Length(min=1))
+                         load_default=lambda: list(webhooks.ANSWER_EVENT_TYPES), validate=validate.Length(min=1))
     high_effort_max = fields.Integer(load_default=None, allow_none=True, strict=True, validate=SQLITE_INT)
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 

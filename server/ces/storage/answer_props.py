@@ -26,17 +26,19 @@ from ..core.report_filters import PropertyFilter, ReportQuery
 CHUNK = 20_000
 MARKER = ""
 
-SCHEMA = (
+# Plain DDL (TEXT / INTEGER / REAL) for migration 0710_i15drivers_answer_props and its PostgreSQL
+# port (pg_ddl() of branch pg).
+I15_ANSWER_PROPS_SQL = [
     """create table if not exists answer_props (
-        answer_id BIGINT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        num DOUBLE PRECISION,
-        txt TEXT,
-        survey_id BIGINT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL,
-        trigger_id BIGINT NOT NULL,
-        score INTEGER NOT NULL)""",
+        answer_id integer not null references answers(id) on delete cascade,
+        key text not null,
+        kind text not null,
+        num real,
+        txt text,
+        survey_id integer not null,
+        created_at real not null,
+        trigger_id integer not null,
+        score integer not null)""",
     # A filter reads a range of this index and nothing else: the survey's rows of one key, by
     # text value (equality) or number (ranges), each with the time, trigger and score it counts.
     "create index if not exists idx_answer_props_filter on answer_props "
@@ -46,12 +48,7 @@ SCHEMA = (
     # these lookups and read the table too (twice the time); one row per (answer, key) holds
     # because rows are only added for answers above the highest copied, under the write lock.
     "create index if not exists idx_answer_props_value on answer_props (answer_id, key, kind, num, txt)",
-)
-
-
-def create(conn: Any) -> None:
-    for sql in SCHEMA:
-        conn.execute(sql)
+]
 
 
 def _decode(raw: Any) -> Any:

@@ -13,19 +13,15 @@ from ..core.report_filters import ReportQuery
 from . import Storage, _in_lists, answer_props
 from .reports import MAX_TEXT_VALUE, Reports
 
-SCHEMA = (
+# Plain DDL for migration 0710_i15drivers_insight_notices (and its PostgreSQL port, pg_ddl()).
+I15_INSIGHT_NOTICES_SQL = [
     # What the alerts job already sent, so a period is never announced twice, even by two
     # processes running the job at once (the primary key decides which one sends).
     """create table if not exists insight_notices (
-        site_id BIGINT NOT NULL, kind TEXT NOT NULL, survey_id BIGINT NOT NULL,
-        period_end DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION NOT NULL, detail TEXT,
-        PRIMARY KEY (site_id, kind, survey_id, period_end))""",
-)
-
-
-def create(conn: Any) -> None:
-    for sql in SCHEMA:
-        conn.execute(sql)
+        site_id integer not null, kind text not null, survey_id integer not null,
+        period_end real not null, sent_at real not null, detail text,
+        primary key (site_id, kind, survey_id, period_end))""",
+]
 
 
 class InsightStore:

@@ -297,7 +297,10 @@ def answer_props_table(db: Database) -> None:
     # first time and then by every report (storage/answer_props.py): a report filtered on a
     # property reads one index range instead of joining prompts and events and parsing JSON.
     from . import answer_props
-    answer_props.create(db.conn)
+    for sql in answer_props.I15_ANSWER_PROPS_SQL:
+        db.execute(sql)
+    # The answers that exist now, copied once here (later ones by every report's refresh; on a
+    # database where this loop did not run, the first report copies them all).
     while answer_props.copy_new(db.conn) == answer_props.CHUNK:
         pass
 
@@ -306,4 +309,5 @@ def answer_props_table(db: Database) -> None:
 def insight_notices(db: Database) -> None:
     # The score drops and digests already sent (alerts.py): each period announced once.
     from . import insights
-    insights.create(db.conn)
+    for sql in insights.I15_INSIGHT_NOTICES_SQL:
+        db.execute(sql)
