@@ -155,3 +155,23 @@ def test_filtered_report_equals_the_base_tables(live_server: LiveServer, query: 
     expected = [r["score"] for r in rows if keep(r["props"])]
     assert fast["score"] == pure_score("ces7", expected).as_dict()
     assert fast["score"]["n"] == len(expected) > 0
+
+
+@pytest.mark.parametrize("span", ["", "from=2026-03-03&to=2026-04-30", "from=2026-03-13&to=2026-03-20",
+                                  "from=2026-01-01&to=2026-03-15"])
+def test_ranking_rollups_equal_the_answers_themselves(planted, span: str) -> None:
+    """The ranking from the rollups (28-day blocks, edge days) equals the one from answer_props
+    (a filter every answer passes sends it there), before and after an erasure."""
+    server, rows = planted
+    base = f"/api/v1/surveys/{server.survey_id}/drivers?{span}"
+    def both() -> tuple[list, list]:
+        _, fast = server.admin("GET", base)
+        _, exact = server.admin("GET", base + "&properties.transfers[exists]=true")
+        return fast["properties"], exact["properties"]
+    fast, exact = both()
+    assert fast == exact and sum(p["n"] for p in fast) > 0
+    for user in ("u3", "u4", "u100"):
+        status, _ = server.admin("DELETE", f"/api/v1/users/{user}?site={server.site['id']}")
+        assert status == 200
+    after, after_exact = both()
+    assert after == after_exact and after != fast

@@ -4,9 +4,10 @@ each answer so a report filtered on a property reads an index instead of parsing
 Pure: no SQL. The rows reproduce exactly what the report's JSON filters see (storage/reports.py,
 `json_type` / `json_extract` on `$.<path>`):
 
-* a key is a path of up to 3 names joined by dots (`address.city`), each name as a filter may
-  write it (`[A-Za-z0-9_-]{1,64}`); a name with any other character can never be named by a
-  filter, and a name holding a dot would collide with a nested path, so such names are left out;
+* a key is a path of up to 3 names joined by dots (`address.city`); a name holding a dot would
+  collide with a nested path, so such names are left out (a filter, whose names are
+  `[A-Za-z0-9_-]{1,64}`, cannot name them either); other names are kept as they are, as the
+  rollups keep every top-level key;
 * `kind` is the JSON type as the filters distinguish it: `number` (integer or real, `num` set),
   `text` (`txt` set), `bool` (`num` 1 or 0, as `json_extract` returns a boolean), `null`,
   `object` (its members follow, down to depth 3), `array` (no members: paths have no index);
@@ -17,12 +18,10 @@ Pure: no SQL. The rows reproduce exactly what the report's JSON filters see (sto
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 MAX_DEPTH = 3
-_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 Row = tuple[str, str, float | None, str | None]  # key, kind, num, txt
 
@@ -37,7 +36,7 @@ def flatten(properties: Any) -> list[Row]:
 def _walk(obj: Mapping[str, Any], prefix: str, depth: int) -> Iterator[Row]:
     seen: set[str] = set()
     for name, value in obj.items():
-        if not isinstance(name, str) or not _NAME.match(name) or name in seen:
+        if not isinstance(name, str) or not name or "." in name or name in seen:
             continue
         seen.add(name)
         key = prefix + name

@@ -11,6 +11,9 @@ are append-only (their score, time and prompt never change), so nothing copied g
 answer deleted (erasure, retention) takes its rows with it (ON DELETE CASCADE), and an id the
 database gives again after its newest answer was deleted is above the highest marker again.
 
+`report_props_blocks` (the driver ranking's rollup, by blocks of 28 days) is kept in the same
+transactions from the same rows.
+
 Portable SQL only: the JSON is parsed in Python (core/flat_properties.py), never by the database.
 """
 from __future__ import annotations
@@ -48,7 +51,69 @@ I15_ANSWER_PROPS_SQL = [
     # these lookups and read the table too (twice the time); one row per (answer, key) holds
     # because rows are only added for answers above the highest copied, under the write lock.
     "create index if not exists idx_answer_props_value on answer_props (answer_id, key, kind, num, txt)",
+    # The driver ranking's rollup: answers per survey, top-level property, block of 28 UTC days,
+    # trigger, value (numbers in the default buckets) and score, kept with the rows above (the
+    # same transaction adds both; an erasure takes both out, `forget()`).
+    """create table if not exists report_props_blocks (
+        survey_id integer not null, key text not null, block integer not null, trigger_id integer not null,
+        kind text not null, value text not null, score integer not null, n integer not null,
+        primary key (survey_id, key, block, trigger_id, kind, value, score))""",
 ]
+
+BLOCK_DAYS = 28
+MAX_TEXT = 64  # as the rollups: longer texts are not driver values
+# The default buckets' (high bound, label) pairs: bucket_of() without rebuilding them per row.
+_EDGES = [(high, label) for label, _low, high in drivers.bucket_labels(drivers.DEFAULT_BOUNDS)]
+
+
+def _bucket(num: float) -> str:
+    for high, label in _EDGES:
+        if high is None or num < high:
+            return label
+    raise AssertionError("unreachable")
+
+
+def block_value(key: str, kind: str, num: float | None, txt: str | None) -> tuple[str, str] | None:
+    """(kind, value label) of a row as the rollups count it, or None (nested, null, object, long text)."""
+    if not key or "." in key:
+        return None
+    if kind == "number":
+        return "number", _bucket(num)  # type: ignore[arg-type]
+    if kind == "bool":
+        return "bool", "true" if num == 1 else "false"
+    if kind == "text" and txt is not None and len(txt) <= MAX_TEXT:
+        return "text", txt
+    return None
+
+
+def _block_counts(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    """Counts for report_props_blocks from answer_props rows (answer_id, key, kind, num, txt,
+    survey_id, created_at, trigger_id, score)."""
+    counts: dict[tuple[Any, ...], int] = {}
+    for _answer_id, key, kind, num, txt, survey_id, created_at, trigger_id, score in rows:
+        label = block_value(key, kind, num, txt)
+        if label is None:
+            continue
+        k = (survey_id, key, int(created_at // 86400) // BLOCK_DAYS, trigger_id, *label, score)
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def forget(conn: Any, answer_ids: list[int]) -> None:
+    """Take these answers out of report_props_blocks (before they are deleted; their answer_props
+    rows go with them by the foreign key)."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(answer_ids), 500):
+        chunk = answer_ids[i:i + 500]
+        rows += conn.execute(
+            "select answer_id, key, kind, num, txt, survey_id, created_at, trigger_id, score from answer_props "
+            f"where answer_id in ({','.join('?' * len(chunk))})", chunk).fetchall()
+    for (survey_id, key, block, trigger_id, kind, value, score), n in _block_counts(rows).items():
+        where = ("survey_id = ? and key = ? and block = ? and trigger_id = ? and kind = ? and value = ? "
+                 "and score = ?")
+        params = [survey_id, key, block, trigger_id, kind, value, score]
+        conn.execute(f"update report_props_blocks set n = n - ? where {where}", [n, *params])
+        conn.execute(f"delete from report_props_blocks where {where} and n <= 0", params)
 
 
 def _decode(raw: Any) -> Any:
@@ -77,6 +142,10 @@ def copy_new(conn: Any, limit: int = CHUNK) -> int:
     conn.executemany(
         "insert into answer_props (answer_id, key, kind, num, txt, survey_id, created_at, trigger_id, score) "
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    conn.executemany(
+        "insert into report_props_blocks (survey_id, key, block, trigger_id, kind, value, score, n) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (survey_id, key, block, trigger_id, kind, value, score) "
+        "do update set n = report_props_blocks.n + excluded.n", [(*k, n) for k, n in _block_counts(out).items()])
     return len(rows)
 
 

@@ -11,7 +11,10 @@ from typing import Any
 from ..core import drivers
 from ..core.report_filters import ReportQuery
 from . import Storage, _in_lists, answer_props
+from .answer_props import BLOCK_DAYS
 from .reports import MAX_TEXT_VALUE, Reports
+
+DAY = 86400
 
 # Plain DDL for migration 0710_i15drivers_insight_notices (and its PostgreSQL port, pg_ddl()).
 I15_INSIGHT_NOTICES_SQL = [
@@ -37,20 +40,57 @@ class InsightStore:
     def _rollup_usable(self, q: ReportQuery) -> bool:
         return self.reports.rollup_usable(q) and q.locale is None and q.variant is None
 
+    def _triggers(self, q: ReportQuery, params: list[Any]) -> str:
+        if not q.triggers:
+            return ""
+        params.extend(q.triggers)
+        return f" and trigger_id in ({','.join('?' * len(q.triggers))})"
+
     def property_counts(self, q: ReportQuery, survey_id: int, by_trigger: bool = False) -> list[tuple[Any, ...]]:
         """(trigger_id when by_trigger, key, kind, value or bucket label, score, n) of every top-level
-        event property of the answers passing q, numbers in the default buckets."""
+        event property of the answers passing q, numbers in the default buckets.
+
+        On whole UTC days: the blocks of 28 days inside the range from `report_props_blocks`, the
+        days at its edges from `report_props_daily` (both hold the same counts: every top-level key
+        without a dot)."""
         t = "trigger_id, " if by_trigger else ""
+        group = "1, 2, 3, 4, 5" if by_trigger else "1, 2, 3, 4"
         params: list[Any] = []
         if self._rollup_usable(q):
-            sql = f"select {t}key, kind, value, score, sum(n) from report_props_daily where survey_id = ?"
-            params.append(survey_id)
-            sql += self.reports._day_range(q, params)
-            if q.triggers:
-                sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
-                params.extend(q.triggers)
-            group = "1, 2, 3, 4, 5" if by_trigger else "1, 2, 3, 4"
-            return self.conn.execute(f"{sql} group by {group}", params).fetchall()
+            first = None if q.start is None else int(q.start // DAY)
+            end = None if q.end is None else int(q.end // DAY)
+            b0 = None if first is None else -(-first // BLOCK_DAYS)   # first whole block
+            b1 = None if end is None else end // BLOCK_DAYS            # first block past the range
+            parts: list[str] = []
+            if b0 is None or b1 is None or b0 < b1:
+                sql = f"select {t}key, kind, value, score, n from report_props_blocks where survey_id = ?"
+                params.append(survey_id)
+                if b0 is not None:
+                    sql += " and block >= ?"
+                    params.append(b0)
+                if b1 is not None:
+                    sql += " and block < ?"
+                    params.append(b1)
+                parts.append(sql + self._triggers(q, params))
+                edges = [(first, b0 * BLOCK_DAYS if b0 is not None else None),
+                         (b1 * BLOCK_DAYS if b1 is not None else None, end)]
+                edges = [(lo, hi) for lo, hi in edges if lo is not None and hi is not None and lo < hi]
+            else:
+                edges = [(first, end)]
+            for lo, hi in edges:
+                sql = (f"select {t}key, kind, value, score, n from report_props_daily where survey_id = ? "
+                       "and key not like '%.%'")
+                params.append(survey_id)
+                if lo is not None:
+                    sql += " and day >= ?"
+                    params.append(lo)
+                if hi is not None:
+                    sql += " and day < ?"
+                    params.append(hi)
+                parts.append(sql + self._triggers(q, params))
+            union = " union all ".join(parts)
+            return self.conn.execute(f"select {t}key, kind, value, score, sum(n) from ({union}) u group by {group}",
+                                     params).fetchall()
         if not answer_props.usable(q):
             raise ValueError("locale and variant filters are not supported by the driver ranking")
         where = answer_props.where(q, survey_id, params)
