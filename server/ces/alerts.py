@@ -25,9 +25,16 @@ from .storage.reports import Reports
 from .storage.webhooks import WebhookStore
 
 DROP, DIGEST = "score.dropped", "digest"
-# Theme counts of a survey's answers in a period, [(label, count)] most first; engineer "themes"
-# provides it (docs/insights.md). None: no themes yet.
-theme_counts: Any = None
+
+
+def theme_counts(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> list[tuple[str, int]]:
+    """The period's commented answers per primary theme (ces.themes), most first; none for
+    comments no theme covers."""
+    counts: dict[str, int] = {}
+    for label in driver_report.primary_themes(storage, survey, q).values():
+        if label != driver_report.NO_THEME:
+            counts[label] = counts.get(label, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def site_settings(settings: Any) -> score_alerts.AlertSettings:
@@ -113,7 +120,7 @@ def digest_body(services: Services, site: dict[str, Any], cfg: score_alerts.Aler
         worst = sorted((r for r in ranked if r["most_effort"]), key=lambda r: r["most_effort"]["difference"])
         top = [(f"{r['key']} {r['most_effort']['value']}", r["most_effort"]["difference"])
                for r in worst][:cfg.digest.top]
-        themes = theme_counts(storage, survey, q)[:cfg.digest.top] if theme_counts is not None else None
+        themes = theme_counts(storage, survey, q)[:cfg.digest.top]
         surveys_text.append({"name": survey["name"], "score": current, "difference": difference,
                              "drivers": top, "themes": themes})
         surveys_data.append({"survey_id": survey["id"], "name": survey["name"], "metric": survey["metric"],

@@ -14,6 +14,7 @@ from .api import reports as reports_api
 from .api import site_limits
 from .api import webhooks as webhooks_api
 from .api import audit as audit_api
+from .api import themes as themes_api
 from .api import retention as retention_api
 from .api import users as users_api
 from . import security_headers
@@ -51,6 +52,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
     app.extensions["ces_webhooks"].start_if_pending()
+    from .theme_alerts import ThemeGrowthJob  # theme.grown: a periodic check of every theme
+    app.extensions["ces_theme_growth"] = ThemeGrowthJob(services, float(app.config["THEME_GROWTH_INTERVAL"]),
+                                                        int(app.config["THEME_GROWTH_DAYS"]))
+    app.extensions["ces_theme_growth"].start()
     from .retention import RetentionJob  # applies each site's retention in the background
     app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
                                                    float(app.config["RETENTION_INTERVAL"]))
@@ -70,6 +75,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(admin.bp)
     app.register_blueprint(sites.bp)
     app.register_blueprint(reports_api.bp)
+    app.register_blueprint(themes_api.bp)
     app.register_blueprint(webhooks_api.bp)
     app.register_blueprint(users_api.bp)
     app.register_blueprint(retention_api.bp)

@@ -63,6 +63,10 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
             audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
+        if site is not None:  # a new database: answers with comments, so the themes show something
+            from .demo_seed import seed_demo_answers
+            click.echo(f"Seeded {seed_demo_answers(storage, site, time.time())} demo answers with comments "
+                       "(`ces themes show 1`).")
     click.echo(f"Listening on {base} (database {db})")
     from .server import serve
     serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections)
@@ -338,6 +342,12 @@ def _csv_rows(piece: str) -> int:
     import io
     return sum(1 for _ in csv.reader(io.StringIO(piece)))
 
+
+# Themes of the comments and the customers who share a problem (cli_themes.py).
+from .cli_themes import COMMANDS as _THEME_COMMANDS  # noqa: E402
+
+for _command in _THEME_COMMANDS:
+    main.add_command(_command)
 
 # People's data, retention, backups and the audit log live in their own module (cli_privacy.py).
 from .cli_privacy import COMMANDS as _PRIVACY_COMMANDS  # noqa: E402

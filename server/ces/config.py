@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "WS_MAX_PER_USER": 20,         # open sockets (tabs) of one user of a site (0: no cap)
     "SQLITE_SYNCHRONOUS": "FULL",  # an acked answer must survive a power cut
     "DEMO": False,
+    "THEME_GROWTH_INTERVAL": 3600,  # seconds between background theme.grown checks (0: never)
+    "THEME_GROWTH_DAYS": 7,         # theme.grown compares the last N whole days with the N before
     "WEBHOOK_TIMEOUT": 10.0,        # seconds a receiver may take
     "WEBHOOK_BACKOFF_BASE": 2.0,    # first retry after this many seconds, doubling
     "WEBHOOK_BACKOFF_MAX": 3600.0,
@@ -52,6 +54,7 @@ _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", 
              "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL", "ALERTS_INTERVAL", "PROXY_HOPS"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
 _BOOL_KEYS = {"DEMO", "RATELIMIT_ENABLED"}
+_INT_KEYS |= {"THEME_GROWTH_INTERVAL", "THEME_GROWTH_DAYS"}
 
 
 def load_file(path: str | os.PathLike) -> dict[str, Any]:

@@ -12,14 +12,24 @@ from .storage import Storage
 from .storage.insights import InsightStore, bucket_traits
 from .storage.reports import Reports
 
-# A theme source: answer ids of the survey's answers passing q -> their themes. Engineer
-# "themes" provides it (docs/insights.md); None until then.
-ThemeSource = Callable[[Storage, dict[str, Any], ReportQuery], dict[int, list[str]]] | None
+# A theme source: the survey's commented answers passing q -> their primary theme's label
+# (NO_THEME for a comment no theme covers). From ces.themes (docs/insights.md, "Themes").
+ThemeSource = Callable[[Storage, dict[str, Any], ReportQuery], dict[int, str]] | None
+NO_THEME = "(no theme)"
+
+
+def primary_themes(storage: Storage, survey: dict[str, Any], q: ReportQuery) -> dict[int, str]:
+    """Each commented answer's primary theme, by label: one theme per answer, so that a theme's
+    "rest" at a touchpoint is exactly the other commented answers there."""
+    from . import themes
+    labels = {t.key: t.label for t in themes.site_themes(storage, survey["site_id"])[0]}
+    return {answer_id: (labels.get(keys[0], keys[0]) if keys else NO_THEME)
+            for answer_id, keys in themes.themes_of_answers(storage, survey, q).items()}
 
 
 def theme_source() -> ThemeSource:
-    """The themes of the answers, once engineer "themes" provides them (None until then)."""
-    return None
+    """The themes of the answers (ces.themes)."""
+    return primary_themes
 
 
 def parse_limits(extras: dict[str, Any]) -> tuple[int, float]:
@@ -115,8 +125,13 @@ def fix_first_items(storage: Storage, survey: dict[str, Any], q: ReportQuery, no
     out = []
     for item in items[:limit]:
         d = item.as_dict()
+        d["theme"] = None
         if item.dimension == "touchpoint":  # the touchpoint itself, within the survey
             d["trigger_id"], d["key"], d["value"] = int(item.row.value) or None, None, None
+        elif item.dimension == "theme":  # a theme within its touchpoint
+            d["theme"], d["key"], d["value"] = item.row.value, None, None
+        elif item.dimension.startswith("theme:"):  # a driver value within a theme at its touchpoint
+            d["dimension"], d["theme"] = "event", item.dimension.split(":", 1)[1]
         t = names.get(d["trigger_id"] or 0, {})
         d["touchpoint"] = t.get("name")
         out.append(d)
@@ -126,13 +141,22 @@ def fix_first_items(storage: Storage, survey: dict[str, Any], q: ReportQuery, no
 
 def _add_themes(groups: dict[tuple[int, str, str], dict[tuple[str, str], dict[int, int]]], store: InsightStore,
                 storage: Storage, survey: dict[str, Any], q: ReportQuery, themes: ThemeSource) -> None:
-    """Touchpoint × theme items: each theme's answers against the touchpoint's other commented answers."""
+    """Touchpoint × theme items (each primary theme against the touchpoint's other commented
+    answers) and touchpoint × theme × driver items (a driver value within a theme's answers at a
+    touchpoint, against the rest of them carrying the property)."""
     assert themes is not None
     by_answer = themes(storage, survey, q)
     if not by_answer:
         return
-    rows = store.answer_scores(q, survey["id"], list(by_answer))
-    for answer_id, trigger_id, score in rows:
-        for theme in by_answer.get(answer_id, ()) or ("(no theme)",):
-            dist = groups.setdefault((trigger_id, "theme", ""), {}).setdefault(("theme", theme), {})
-            dist[score] = dist.get(score, 0) + 1
+    facts = {answer_id: (trigger_id, score)
+             for answer_id, trigger_id, score in store.answer_scores(q, survey["id"], list(by_answer))}
+    for answer_id, (trigger_id, score) in facts.items():
+        dist = groups.setdefault((trigger_id, "theme", ""), {}).setdefault(("theme", by_answer[answer_id]), {})
+        dist[score] = dist.get(score, 0) + 1
+    for answer_id, key, kind, value in store.answer_driver_values(list(facts)):
+        trigger_id, score = facts[answer_id]
+        theme = by_answer[answer_id]
+        if theme == NO_THEME:
+            continue
+        dist = groups.setdefault((trigger_id, f"theme:{theme}", key), {}).setdefault((kind, value), {})
+        dist[score] = dist.get(score, 0) + 1

@@ -268,6 +268,7 @@ class LiveServer:
             time.sleep(0.01)
 
     def stop(self) -> None:
+        self.app.extensions["ces_theme_growth"].stop()
         for client in self._clients:
             client.close()
         self._server.shutdown()

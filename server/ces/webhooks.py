@@ -28,10 +28,10 @@ from .storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-ANSWER_EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
-# Summaries (alerts.py, docs/insights.md): asked for by name, never by default, so a receiver made
-# for answers is not sent digests it cannot read.
-EVENT_TYPES = (*ANSWER_EVENT_TYPES, "score.dropped", "digest")
+ANSWER_EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")  # a new webhook's default
+# Opt-in only, never by default, so a receiver made for answers is not sent what it cannot read:
+# theme.grown (theme_alerts.py), score.dropped and digest (alerts.py, docs/insights.md).
+EVENT_TYPES = (*ANSWER_EVENT_TYPES, "theme.grown", "score.dropped", "digest")
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 

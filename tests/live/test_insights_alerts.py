@@ -116,8 +116,12 @@ def test_daily_digest_with_slack_text(server: LiveServer, receiver: Receiver) ->
         for i in range(120):
             transfers = rng.choice((0, 1, 2, 3))
             easy = rng.random() < (p - 0.3 if transfers >= 2 else p + 0.2)
+            comment = None
+            if day == end - DAY and i % 4 == 0:  # yesterday: 30 comments, 20 about delivery, 10 about waiting
+                comment = ("My parcel arrived two weeks late", "Le colis est arrivé en retard",
+                           "I waited on hold for an hour")[i % 3]
             rows.append({"user": f"d{day}-{i}", "score": 6 if easy else 2, "t": day + 60 + i,
-                         "props": {"transfers": transfers}})
+                         "props": {"transfers": transfers}, "comment": comment})
     seed(server, rows)
     sent = run(server)
     assert [s["kind"] for s in sent] == ["digest"]
@@ -127,7 +131,10 @@ def test_daily_digest_with_slack_text(server: LiveServer, receiver: Receiver) ->
     assert text.startswith("*Effort digest: ") and "▼" in text and "Top drivers: transfers" in text
     survey = body["data"]["surveys"][0]
     assert survey["score"]["n"] == 120 and survey["previous_score"]["n"] == 120
-    assert survey["difference"]["difference"] < 0 and survey["top_themes"] is None
+    assert survey["difference"]["difference"] < 0
+    themes = {t["theme"]: t["count"] for t in survey["top_themes"]}
+    assert themes["Delivery"] == 20 and themes["Waiting"] == 10, themes
+    assert "Top themes: Delivery (20), Waiting (10)" in text
     assert run(server) == []  # one digest per day
 
 

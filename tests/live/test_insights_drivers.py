@@ -175,3 +175,30 @@ def test_ranking_rollups_equal_the_answers_themselves(planted, span: str) -> Non
         assert status == 200
     after, after_exact = both()
     assert after == after_exact and after != fast
+
+
+def test_fix_first_has_the_theme_dimension(live_server: LiveServer) -> None:
+    """Delivery complaints at checkout score low, and within them `transfers` ≥ 2 lower still:
+    the list has the touchpoint × theme item and the touchpoint × theme × driver item."""
+    rng = random.Random(4)
+    rows = []
+    for i in range(1200):
+        delivery = i % 3 == 0
+        transfers = rng.choice((0, 1, 2, 3))
+        p = 0.25 if delivery else 0.75
+        if delivery and transfers >= 2:
+            p = 0.05
+        comment = ("My parcel arrived two weeks late" if delivery else
+                   rng.choice(("Great, thanks", "Everything fine", "Quick and easy")))
+        rows.append({"user": f"t{i}", "score": rng.choice((5, 6, 7)) if rng.random() < p else rng.choice((1, 2, 3)),
+                     "t": T0 + (i % 20) * DAY + 60, "props": {"transfers": transfers}, "comment": comment})
+    seed(live_server, rows)
+    status, body = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/fix-first?limit=100")
+    assert status == 200 and body["themes"] is True, body
+    theme_items = [i for i in body["items"] if i["theme"] == "Delivery" and i["dimension"] == "theme"]
+    assert len(theme_items) == 1 and theme_items[0]["finding"]
+    assert theme_items[0]["respondents"] == 400 and theme_items[0]["touchpoint"] == "Ask after checkout_completed"
+    inner = [i for i in body["items"] if i["theme"] == "Delivery" and i["key"] == "transfers" and i["finding"]]
+    assert inner and all(i["value"] in ("2", "3-4") for i in inner)
+    assert inner[0]["respondents"] == sum(1 for r in rows if r["comment"].startswith("My parcel")
+                                          and r["props"]["transfers"] == int(inner[0]["value"][0]))

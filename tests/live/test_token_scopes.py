@@ -20,7 +20,7 @@ from contract_helpers import answer_through_widget
 MARKER = "bravo"
 SITE_KEY_ONLY = {"events.post_events", "events.post_identify"}
 TABLES = ("sites", "surveys", "triggers", "prompts", "answers", "events", "users", "webhooks",
-          "webhook_deliveries", "admin_tokens", "erasures")
+          "webhook_deliveries", "admin_tokens", "erasures", "site_themes", "theme_alerts")
 # Reads of the whole installation (the audit log spans every site): refused to a token of one site.
 EVERY_SITE_READS = {"audit.list_audit"}
 
@@ -47,7 +47,8 @@ def two_sites(tmp_path) -> Iterator[tuple[LiveServer, dict[str, Any]]]:
         b = {"site": site_b, "site_id": site_b["id"], "survey_id": survey["id"], "trigger_id": trigger["id"],
              "webhook_id": hook["id"], "user_id": f"{MARKER}-user",
              "delivery_id": storage.one("select id from webhook_deliveries where webhook_id = ?", [hook["id"]])["id"],
-             "answer_id": storage.one("select id from answers where site_id = ?", [site_b["id"]])["id"]}
+             "answer_id": storage.one("select id from answers where site_id = ?", [site_b["id"]])["id"],
+             "key": "delivery"}
         yield server, b
     finally:
         server.stop()
@@ -87,6 +88,8 @@ def bodies(ids: dict[str, Any]) -> dict[str, Any]:
         "admin.put_trigger": {"event_name": "x", "survey_id": ids["survey_id"]},
         "sites.patch_site": {"name": "changed", "identity_verification": True},
         "sites.put_fatigue": {"max_prompts": None},
+        "themes.put_theme": {"label": "changed"}, "themes.merge_theme": {"into": "waiting"},
+        "themes.contacted": {"contacted": True},
     }
 
 
@@ -149,7 +152,8 @@ def test_a_read_only_token_changes_nothing_anywhere(two_sites, scope: str) -> No
              "trigger_id": server.services.storage.one("select id from triggers where site_id = ?",
                                                        [server.site["id"]])["id"],
              "webhook_id": b["webhook_id"] if scope == "every site" else 999,
-             "delivery_id": b["delivery_id"], "answer_id": b["answer_id"] if scope == "every site" else 999}
+             "delivery_id": b["delivery_id"], "answer_id": b["answer_id"] if scope == "every site" else 999,
+             "key": "delivery"}
     before = snapshot(server)
     writes = reads = 0
     for method, rule, endpoint in admin_routes(server):

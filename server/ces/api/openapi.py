@@ -26,7 +26,9 @@ from . import admin_schemas as A
 from . import openapi_schemas as O
 from . import schemas as E
 from . import site_schemas as S
+from . import theme_schemas as T
 from .errors import not_found
+from .themes import ContactedBodySchema, MergeBodySchema, ThemeBodySchema
 from .webhooks import WebhookSchema
 
 API_VERSION = "1"
@@ -194,6 +196,34 @@ OPERATIONS: dict[str, Op] = {
                            tag="privacy", query=O.AuditQueryDoc, answer=O.AuditListSchema, errors=(400,)),
 }
 
+# themes (api/themes.py, docs/insights.md)
+OPERATIONS.update({
+    "themes.list_themes": Op("A site's themes: the starter ones as the site changed them, and its own", tag="themes",
+                             answer=T.SiteThemesSchema, errors=(404,)),
+    "themes.put_theme": Op("Rename, extend or turn off a theme; create or replace one of the site's own",
+                           tag="themes", body=ThemeBodySchema, answer=T.SiteThemesSchema, errors=(*_WRITE, 404),
+                           description="The next report themes the site's comments again."),
+    "themes.merge_theme": Op("Merge a theme into another", tag="themes", body=MergeBodySchema,
+                             answer=T.SiteThemesSchema, errors=(*_WRITE, 404)),
+    "themes.delete_theme": Op("Delete a theme of the site's own, or reset a starter theme", tag="themes",
+                              answer=T.SiteThemesSchema, errors=(400, 404, 409)),
+    "themes.check_growth": Op("Run the theme.grown check now for the site's surveys", tag="themes",
+                              answer=T.GrowthCheckSchema, errors=(404,)),
+    "themes.survey_themes": Op("A survey's themes: size, high-effort share, score, trend, comments", tag="themes",
+                               query=T.ThemeReportParamsDoc, answer=T.ThemeReportSchema, errors=(400, 404)),
+    "themes.survey_themed_comments": Op("A survey's comments with their themes", tag="themes",
+                                        query=T.ThemedCommentsParamsDoc, answer=T.ThemedCommentsSchema,
+                                        errors=(400, 404)),
+    "themes.survey_customers": Op("Customers with a high-effort answer in a theme, at a touchpoint, ...",
+                                  tag="themes", query=T.CustomersParamsDoc, answer=T.CustomersSchema,
+                                  errors=(400, 404)),
+    "themes.export_customers": Op("The same customers as CSV", tag="themes", query=T.CustomersExportParamsDoc,
+                                  answer=None, media="text/csv", errors=(400, 404)),
+    "themes.contacted": Op("Mark those customers contacted (followed up, as in the at-risk list), or undo it",
+                           tag="themes", query=T.ContactedParamsDoc, body=ContactedBodySchema, body_required=False,
+                           answer=T.ContactedSchema, errors=(*_WRITE, 404)),
+})
+
 # OpenAPI links: what a created object's id leads to (clients and schemathesis' stateful runs follow them).
 LINKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "admin.create_survey": ("survey_id", ("admin.get_survey", "admin.patch_survey", "admin.put_survey",
@@ -220,6 +250,7 @@ _TAGS = (("events", "From a site's backend, with its secret key."),
          ("reports", "Scores, trends, drivers, comments, at-risk customers, export."),
          ("webhooks", "Signed notifications of answers."),
          ("privacy", "One person's data: erase, export, opt out; retention; the audit log."))
+_TAGS += (("themes", "Themes of the comments; customers who share a problem."),)
 _ERROR_TEXT = {400: "Invalid input: `fields` names each bad field.", 401: "No, an unknown or a revoked token.",
                403: "The token's scope does not allow this (read-only, or one site only).",
                404: "Unknown id (also: an object of a site the token does not reach).",

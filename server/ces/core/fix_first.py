@@ -29,7 +29,8 @@ from .metrics import get_metric
 from .scoring import compare_p_value
 
 # (touchpoint id or 0, dimension, key) -> (kind, value label) -> per-score counts.
-# dimension: "event" / "trait" (a driver; key is the property), "theme", "touchpoint".
+# dimension: "event" / "trait" (a driver; key is the property), "theme" (values are themes),
+# "theme:<label>" (a driver within that theme's answers), "touchpoint" (values are triggers).
 Groups = Mapping[tuple[int, str, str], Mapping[tuple[str, str], Mapping[int, int]]]
 
 

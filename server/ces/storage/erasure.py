@@ -102,6 +102,7 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
     conn.execute("delete from answers where id in (select id from temp.forget_answers)")
     conn.execute("delete from prompts where id in (select id from temp.forget_prompts)")
     conn.execute("delete from events where id in (select id from temp.forget_events)")
+    conn.execute("delete from comment_themes where answer_id in (select id from temp.forget_answers)")  # themes.py
     # Without AUTOINCREMENT the next id is max(id) + 1: had the newest row gone, a new row would get
     # an id at or below the watermark and never be folded in. Everything up to the remaining
     # maximum is folded, so the watermark may come down to it.

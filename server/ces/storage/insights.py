@@ -113,6 +113,19 @@ class InsightStore:
                                      f"and a.answer_id in ({marks})", [*params, *chunk]).fetchall()
         return out
 
+    def answer_driver_values(self, answer_ids: Sequence[int]) -> list[tuple[int, str, str, str]]:
+        """(answer_id, key, kind, value or bucket label) of these answers' top-level properties, as
+        the rollups count them."""
+        out: list[tuple[int, str, str, str]] = []
+        for chunk, marks in _in_lists(list(answer_ids)):
+            for answer_id, key, kind, num, txt in self.conn.execute(
+                    f"select answer_id, key, kind, num, txt from answer_props where answer_id in ({marks}) "
+                    "and key <> ''", chunk):
+                label = answer_props.block_value(key, kind, num, txt)
+                if label is not None:
+                    out.append((answer_id, key, *label))
+        return out
+
     # -- traits ---------------------------------------------------------------------------------
     def has_traits(self, site_id: int) -> bool:
         return self.conn.execute("select 1 from users where site_id = ? and traits <> '{}' limit 1",

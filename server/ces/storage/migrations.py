@@ -291,6 +291,33 @@ def asking_well(db: Database) -> None:
                f"begin {_FUNNEL_UPSERT} end")
 
 
+# Themes of comments (issue 15, server/ces/themes.py). Plain DDL in a list, for the PostgreSQL port.
+I15_THEMES_SQL = [
+    # A site's own theme settings (renames, merges, added terms, its own themes): one JSON document
+    # validated by core/themes.check_config; the starter themes live in the code.
+    """create table if not exists site_themes (
+        site_id integer primary key references sites(id), config text not null, updated_at real not null)""",
+    # Each comment's themes, stored lazily by the first report that needs them. `version` is
+    # core/themes.version_key of the lexicon and the site's settings: another version means themed
+    # again. `answered_at` is the answer's own: a reused answer id never keeps another's themes.
+    # `themes` is "|key|key|" (keys are [a-z0-9-]), so "in theme k" is `themes like '%|k|%'`.
+    """create table if not exists comment_themes (
+        answer_id integer primary key, survey_id integer not null, version text not null,
+        answered_at real not null, primary_theme text, themes text not null)""",
+    "create index if not exists idx_comment_themes_survey on comment_themes (survey_id, version)",
+    # theme.grown alerts sent: one per survey, theme and period, so the periodic check never repeats one.
+    """create table if not exists theme_alerts (
+        survey_id integer not null, theme text not null, period_end real not null,
+        site_id integer not null, created_at real not null, primary key (survey_id, theme, period_end))""",
+]
+
+
+@migrations(name="0700_i15themes_comment_themes")
+def comment_themes(db: Database) -> None:
+    for sql in I15_THEMES_SQL:
+        db.execute(sql)
+
+
 @migrations(name="0710_i15drivers_answer_props")
 def answer_props_table(db: Database) -> None:
     # Each answer's event properties beside it, one row per property, filled from the answers the
