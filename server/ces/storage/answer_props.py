@@ -44,8 +44,11 @@ I15_ANSWER_PROPS_SQL = [
         score integer not null)""",
     # A filter reads a range of this index and nothing else: the survey's rows of one key, by
     # text value (equality) or number (ranges), each with the time, trigger and score it counts.
+    # answer_id before the time: an equality's answers come in id order, so the lookups of the
+    # other filters and of the driver walk idx_answer_props_value forwards instead of at random
+    # (4x faster at 1M answers when the ids are not in time order, as in bench_report's seed).
     "create index if not exists idx_answer_props_filter on answer_props "
-    "(survey_id, key, txt, num, created_at, trigger_id, score, answer_id)",
+    "(survey_id, key, txt, num, answer_id, created_at, trigger_id, score)",
     # One answer's value of a key (the driver, the other filters) in one b-tree lookup, without a
     # second one into the table. No primary key: the planner would pick its narrower index for
     # these lookups and read the table too (twice the time); one row per (answer, key) holds
