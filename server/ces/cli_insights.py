@@ -43,8 +43,12 @@ def print_fix_first(r: dict[str, Any], top: int) -> None:
     if not r["items"]:
         click.echo("  nothing scores below its touchpoint")
     for i in r["items"][:top]:
-        what = f"{i['key']} {i['value']}" if i["key"] else (f"theme {i['value']}" if i["dimension"] == "theme"
-                                                              else "the touchpoint itself")
+        if i["dimension"] == "theme":
+            what = f"theme {i['theme']}"
+        elif i["key"]:
+            what = f"{i['key']} {i['value']}" + (f" within theme {i['theme']}" if i["theme"] else "")
+        else:
+            what = "the touchpoint itself"
         ci = i["impact_ci"] or {}
         click.echo(f"  {i['touchpoint'] or i['trigger_id'] or '—'} × {what}: impact {i['impact']:g} "
                    f"[{ci.get('low')}, {ci.get('high')}], {i['respondents']} respondents, gap {i['effort_gap']:+g}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from .core.operational import demo_support_properties
 from .storage import Storage
 from .storage.reports import Reports
 from .storage.seed_rows import insert_answered
@@ -19,6 +20,20 @@ from .theme_samples import labelled, uncovered
 DAY = 86400
 FIRST_NAMES = ("Ana", "Marc", "Ioana", "Lena", "Lucía", "Tom", "Chloé", "Radu", "Jonas", "Sofía", "Emma", "Mihai")
 LAST_NAMES = ("Pop", "Martin", "Ionescu", "Schmidt", "García", "Smith", "Dubois", "Stan", "Müller", "López")
+
+
+def _measures(event_name: str, i: int, high: bool) -> dict[str, Any] | None:
+    """A support ticket's operational measures under their conventional names (core/operational.py),
+    with more transfers and longer waits behind high-effort answers, so the demo's drivers show them.
+    Their own generator: the answers and comments above stay what they were."""
+    if event_name != "ticket_closed":
+        return None
+    rng = random.Random(f"measures-{i}")
+    props = demo_support_properties(rng)
+    if high:
+        props["transfers"] += rng.choice((0, 1, 2, 2))
+        props["wait_seconds"] += rng.randrange(0, 600)
+    return props
 
 
 def seed_demo_answers(storage: Storage, site: dict[str, Any], now: float, weeks: int = 4) -> int:
@@ -46,7 +61,7 @@ def seed_demo_answers(storage: Storage, site: dict[str, Any], now: float, weeks:
             score = rng.randint(1, 3) if high else rng.randint(4, 7)
             at = now - (weeks - week) * 7 * DAY + rng.uniform(0, 7 * DAY - 3600)
             insert_answered(db, site["id"], survey["id"], trigger["id"], trigger["event_name"], user, score, text,
-                            lang, at, f"{i:05d}")
+                            lang, at, f"{i:05d}", _measures(trigger["event_name"], i, high))
             name = f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}"
             storage.merge_traits(db, site["id"], user, {"email": f"{user}@example.com", "name": name}, at)
             n += 1
