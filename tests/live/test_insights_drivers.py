@@ -202,3 +202,26 @@ def test_fix_first_has_the_theme_dimension(live_server: LiveServer) -> None:
     assert inner and all(i["value"] in ("2", "3-4") for i in inner)
     assert inner[0]["respondents"] == sum(1 for r in rows if r["comment"].startswith("My parcel")
                                           and r["props"]["transfers"] == int(inner[0]["value"][0]))
+
+
+def test_answers_given_through_the_widget_are_in_the_filtered_report(live_server: LiveServer) -> None:
+    """The product's own path: an event with properties, the prompt over the websocket, the
+    answer; the next filtered report and ranking count it (answer_props copied by the report)."""
+    for i, (channel, transfers, score) in enumerate((("chat", 3, 2), ("chat", 0, 7), ("phone", 1, 6))):
+        user = f"w{i}"
+        status, body = live_server.post_events({"user_id": user, "name": "ticket_closed",
+                                                "properties": {"channel": channel, "transfers": transfers,
+                                                               "nested": {"level": i}}})
+        assert body["results"][0]["decision"] == "prompt", body
+        tab = live_server.ws(user)
+        prompt_id = tab.expect("prompt")["prompt"]["id"]
+        tab.send({"type": "answer", "prompt": prompt_id, "score": score, "id": "a"})
+        assert tab.expect("ack")["status"] == "answered"
+    path = f"/api/v1/surveys/{live_server.survey_id}/report?driver=transfers"
+    _, chat = live_server.admin("GET", path + "&properties.channel=chat")
+    assert chat["score"] == pure_score("ces7", [2, 7]).as_dict()
+    _, nested = live_server.admin("GET", path + "&properties.nested.level[gte]=1")
+    assert nested["score"]["n"] == 2
+    assert {v["value"]: v["n"] for v in nested["drivers"]["values"]} == {"0": 1, "1": 1}
+    _, ranked = live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/drivers?min_n=2")
+    assert {p["key"] for p in ranked["properties"]} == {"channel", "transfers"}
