@@ -31,7 +31,26 @@ YEAR_START = 1_735_689_600.0  # 2025-01-01T00:00:00Z
 CHANNELS = ("chat", "email", "phone", "web")
 
 
-def seed(path: str, answers: int) -> tuple[Storage, int]:
+def extra_properties(rng: random.Random, count: int) -> dict[str, object]:
+    """`count` more properties with no effect on the score: the operational measures the docs name
+    (`repeat_contacts`, `channel_switches`, `wait_seconds`), then `p04`, `p05`, … alternating
+    between a text of 2 to 6 values and a small count."""
+    out: dict[str, object] = {}
+    for k in range(count):
+        if k == 0:
+            out["repeat_contacts"] = min(int(rng.expovariate(1.5)), 5)
+        elif k == 1:
+            out["channel_switches"] = min(int(rng.expovariate(2.0)), 4)
+        elif k == 2:
+            out["wait_seconds"] = int(rng.expovariate(1 / 300))
+        elif k % 2:
+            out[f"p{k + 1:02d}"] = "abcdef"[rng.randrange(2 + k % 5)]
+        else:
+            out[f"p{k + 1:02d}"] = rng.randrange(1 + k)
+    return out
+
+
+def seed(path: str, answers: int, properties: int = 3) -> tuple[Storage, int]:
     if os.path.exists(path):
         os.remove(path)
     for suffix in ("-wal", "-shm"):
@@ -56,8 +75,8 @@ def seed(path: str, answers: int) -> tuple[Storage, int]:
             transfers = min(int(rng.expovariate(1.0)), 6)
             wait = int(rng.expovariate(1 / 8))
             channel = CHANNELS[rng.randrange(4)]
-            props = json.dumps({"channel": channel, "transfers": transfers, "wait_minutes": wait},
-                               separators=(",", ":"))
+            props = json.dumps({"channel": channel, "transfers": transfers, "wait_minutes": wait,
+                                **extra_properties(rng, properties - 3)}, separators=(",", ":"))
             pid = f"p_{i:08d}"
             user = f"u{rng.randrange(200_000)}"
             events.append((i + 1, site["id"], f"e{i}", user, ("checkout_completed", "ticket_closed", "onboarding_done",
@@ -128,10 +147,11 @@ def main() -> None:
     ap.add_argument("--answers", type=int, default=1_000_000)
     ap.add_argument("--db", default="/tmp/bench_report.db")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--properties", type=int, default=3, help="event properties per event (3 or more)")
     args = ap.parse_args()
 
     t = time.perf_counter()
-    storage, survey_id = seed(args.db, args.answers)
+    storage, survey_id = seed(args.db, args.answers, max(3, args.properties))
     seed_s = time.perf_counter() - t
     storage = Storage(args.db, "NORMAL")
     survey = storage.get_survey(survey_id)

@@ -59,6 +59,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.extensions["ces_retention"] = RetentionJob(services.storage, services.now,
                                                    float(app.config["RETENTION_INTERVAL"]))
     app.extensions["ces_retention"].start()
+    from .alerts_job import AlertsJob  # score drops and digests (docs/insights.md)
+    app.extensions["ces_alerts"] = AlertsJob(services, services.now, float(app.config["ALERTS_INTERVAL"]))
+    app.extensions["ces_alerts"].start()
 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
@@ -76,6 +79,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     app.register_blueprint(users_api.bp)
     app.register_blueprint(retention_api.bp)
     app.register_blueprint(audit_api.bp)
+    from .api import insights as insights_api
+    app.register_blueprint(insights_api.bp)
     app.register_blueprint(site_limits.bp)
     app.register_blueprint(activity_api.bp)
     app.register_blueprint(webhook_test_api.bp)

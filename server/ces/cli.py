@@ -261,9 +261,10 @@ def _fmt(x: Any) -> str:
 @click.option("--buckets", default=None, help="Bucket lower bounds for a numeric driver, e.g. 0,5,15.")
 @click.option("--db", default=None, help="SQLite database file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (same as the API).")
+@click.option("--insights", is_flag=True, help="Also print what drives effort and what to fix first (docs/insights.md).")
 def report(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
            locale: str | None, where: tuple[str, ...], interval: str, driver: str | None, buckets: str | None,
-           db: str | None, as_json: bool) -> None:
+           db: str | None, as_json: bool, insights: bool = False) -> None:
     """Print a survey's report: score, funnel, trend, touchpoints and drivers."""
     from . import reports as reports_module
     storage = _storage(db)
@@ -296,6 +297,15 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
         for v in r["drivers"]["values"]:
             click.echo(f"  {v['value']:>10}: {_fmt(v['headline']):>7}  n={v['n']}  vs rest {_fmt(v['difference'])}"
                        + ("  *" if v["significant"] else ""))
+    if insights:
+        from . import cli_insights, driver_report
+        from .core.report_filters import FilterError
+        try:
+            cli_insights.print_ranking(driver_report.ranking(storage, survey, q, time.time()), 5)
+            cli_insights.print_fix_first(driver_report.fix_first_items(
+                storage, survey, q, time.time(), driver_report.theme_source(), 5), 5)
+        except FilterError as err:
+            raise click.UsageError(f"{err.field}: {err.message}") from None
 
 
 @main.command()
@@ -347,3 +357,10 @@ for _command in _PRIVACY_COMMANDS:
 from .cli_users import attach as _attach_dashboard_users  # noqa: E402
 
 _attach_dashboard_users(main.commands["user"])  # type: ignore[arg-type]
+
+
+# What drives effort, fix first, alerts (cli_insights.py, docs/insights.md).
+from .cli_insights import COMMANDS as _INSIGHT_COMMANDS  # noqa: E402
+
+for _command in _INSIGHT_COMMANDS:
+    main.add_command(_command)

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BACKOFF_MAX": 3600.0,
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "RETENTION_INTERVAL": 3600,     # seconds between background retention runs (0: never)
+    "ALERTS_INTERVAL": 900,         # seconds between checks for score drops and digests (0: never)
     # Rate limits (server/ces/rate_limits.py, docs/deployment.md "Limits"): "N/second|minute|hour|day",
     # several joined by ";". The ws_* and api_events_per_key ones can be overridden per site.
     "RATELIMIT_ENABLED": True,
@@ -51,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
 # Environment values are strings; these keys are converted to the type of their default.
 _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
              "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
-             "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL", "PROXY_HOPS"}
+             "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL", "ALERTS_INTERVAL", "PROXY_HOPS"}
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
 _BOOL_KEYS = {"DEMO", "RATELIMIT_ENABLED"}
 _INT_KEYS |= {"THEME_GROWTH_INTERVAL", "THEME_GROWTH_DAYS"}

@@ -6,6 +6,7 @@ shop's or helpdesk's backend would: the demo exercises the real path, not a shor
 from __future__ import annotations
 
 import json
+import random
 import re
 import secrets
 import urllib.error
@@ -17,6 +18,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 
 from .api.body import json_object
 from .api.errors import ApiError
+from .core.operational import demo_support_properties
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 PAGE = Path(__file__).with_name("demo_page.html")
@@ -70,8 +72,10 @@ def _send(name: str) -> Response:
     if not isinstance(user, str) or not user:
         raise ApiError(400, "validation_error", "Invalid request.", {"user": ["Missing data for required field."]})
     order = secrets.token_hex(4)
+    # The support ticket carries the operational measures under their conventional names
+    # (core/operational.py), so the demo's answers show them as effort drivers.
     properties = {"order_id": order, "amount": 79.9} if name == "checkout_completed" else \
-        {"ticket_id": order, "channel": "chat", "transfers": 1}
+        {"ticket_id": order, **demo_support_properties(random.Random())}
     status, result = _call_api("POST", "/api/v1/events",
                                {"user_id": user, "name": name, "properties": properties, "event_id": f"demo-{order}"})
     return Response(json.dumps(result), status=status, mimetype="application/json")

@@ -103,11 +103,17 @@ def _checkout(rng: random.Random, progress: float) -> tuple[dict[str, Any], floa
 
 
 def _ticket(rng: random.Random, progress: float) -> tuple[dict[str, Any], float]:
+    """A support ticket with the operational measures under their conventional names
+    (core/operational.py): transfers and repeat contacts cost effort, as the articles say."""
     channel = rng.choices(["chat", "email", "phone"], [5, 3, 2])[0]
     transfers = rng.choices([0, 1, 2, 3], [6, 3, 2, 1])[0]
     wait = int(rng.expovariate(1 / (4 if channel == "chat" else 18)) * 60)
-    base = 5.6 + 0.7 * progress - {"chat": 0, "email": 0.6, "phone": 1.0}[channel] - 0.9 * transfers
-    return {"channel": channel, "transfers": transfers, "wait_seconds": wait}, base
+    repeats = rng.choices([0, 1, 2], [7, 2, 1])[0]
+    switches = rng.choices([0, 1], [8, 2])[0]
+    base = (5.6 + 0.7 * progress - {"chat": 0, "email": 0.6, "phone": 1.0}[channel] - 0.9 * transfers
+            - 0.5 * repeats - 0.4 * switches)
+    return {"channel": channel, "transfers": transfers, "wait_seconds": wait, "repeat_contacts": repeats,
+            "channel_switches": switches}, base
 
 
 def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: int = 35,

@@ -276,3 +276,4 @@ class LiveServer:
         if self.services.scheduler is not None:
             self.services.scheduler.stop()
         self.app.extensions["ces_retention"].stop()
+        self.app.extensions["ces_alerts"].stop()

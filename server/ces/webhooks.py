@@ -28,9 +28,10 @@ from .storage.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")
-ANSWER_EVENT_TYPES = EVENT_TYPES  # what a new webhook gets when it names no events
-EVENT_TYPES += ("theme.grown",)  # opt-in; sent by the periodic check of theme_alerts.py, not by an answer
+ANSWER_EVENT_TYPES = ("answer.created", "answer.high_effort", "answer.commented")  # a new webhook's default
+# Opt-in only, never by default, so a receiver made for answers is not sent what it cannot read:
+# theme.grown (theme_alerts.py), score.dropped and digest (alerts.py, docs/insights.md).
+EVENT_TYPES = (*ANSWER_EVENT_TYPES, "theme.grown", "score.dropped", "digest")
 _senders: dict[int, "Sender"] = {}
 _senders_lock = threading.Lock()
 

@@ -152,6 +152,23 @@ OPERATIONS: dict[str, Op] = {
                                 query=O.ExportParamsDoc, answer=None, media="text/csv", errors=(400, 404)),
     "reports.follow_up": Op("Mark an answer as followed up, or undo it", tag="reports", body=O.FollowUpBodySchema,
                             body_required=False, answer=O.FollowUpSchema, errors=(*_WRITE, 404)),
+    # insights (docs/insights.md)
+    "insights.survey_drivers": Op("What drives effort: every event property and user trait ranked, "
+                                  "corrected for many tests", tag="reports", query=O.DriversParamsDoc,
+                                  answer=O.DriversSchema, errors=(400, 404)),
+    "insights.survey_fix_first": Op("Fix first: touchpoint × driver (× theme) items ranked by impact", tag="reports",
+                                    query=O.FixFirstParamsDoc, answer=O.FixFirstSchema, errors=(400, 404)),
+    "insights.survey_divergence": Op("Scores that diverge: this survey against another, per customer", tag="reports",
+                                     query=O.DivergenceParamsDoc, answer=O.DivergenceSchema, errors=(400, 404)),
+    "insights.survey_loyalty": Op("Effort against loyalty: promoters or a repeat event among low- and high-effort "
+                                  "respondents", tag="reports", query=O.LoyaltyParamsDoc, answer=O.LoyaltySchema,
+                                  errors=(400, 404)),
+    "insights.get_alerts": Op("A site's alert (score.dropped) and digest settings, and what was sent lately",
+                              tag="webhooks", answer=O.AlertsOutSchema, errors=(404,)),
+    "insights.put_alerts": Op("Replace a site's alert and digest settings (keys left out: defaults)", tag="webhooks",
+                              body=O.AlertSettingsDoc, answer=O.AlertsOutSchema, errors=(*_WRITE, 404)),
+    "insights.run_alerts": Op("Check for score drops and send the digest when due, now", tag="webhooks",
+                              answer=O.AlertsRunSchema, errors=(404,)),
     # webhooks
     "webhooks.create_webhook": Op("Create a webhook; its signing secret is in the answer", tag="webhooks",
                                   body=WebhookSchema, ok=201, answer=O.WebhookWithSecretSchema, errors=_WRITE),

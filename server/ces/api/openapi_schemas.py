@@ -590,3 +590,117 @@ class WebhookTestSchema(Schema):
     webhook_id = fields.Integer(required=True)
     event_type = fields.String(required=True, validate=validate.Equal("webhook.test"))
     status = fields.String(required=True)
+
+
+# --------------------------------------------------------------------------- insights (docs/insights.md)
+
+class DriversParamsDoc(ReportQueryDoc):
+    """Also `properties.<key>[<op>]=<value>` filters, as the report."""
+
+    min_n = fields.Integer(validate=validate.Range(min=2, max=1_000_000),
+                           metadata={"description": "Fewest answers on each side for a value to be tested (30)."})
+    fdr = fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False),
+                       metadata={"description": "False discovery rate of the Benjamini–Hochberg correction (0.05)."})
+
+
+class FixFirstParamsDoc(DriversParamsDoc):
+    limit = fields.Integer(validate=validate.Range(min=1, max=500), metadata={"description": "Items listed (50)."})
+
+
+class DriversSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    min_n = fields.Integer(required=True)
+    fdr = _NUM(required=True)
+    tests = fields.Integer(required=True, metadata={"description": "Values tested (the correction's m)."})
+    properties = fields.List(fields.Dict(), required=True)
+
+
+class FixFirstSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    min_n = fields.Integer(required=True)
+    fdr = _NUM(required=True)
+    themes = fields.Boolean(required=True, metadata={"description": "Whether theme items are included."})
+    total = fields.Integer(required=True)
+    items = fields.List(fields.Dict(), required=True)
+
+
+class TwoSurveysParamsDoc(Schema):
+    from_ = fields.String(data_key="from", metadata={"description": "ISO date or date-time, inclusive."})
+    to = fields.String(metadata={"description": "ISO date (that whole day) or date-time (exclusive)."})
+    tz = fields.String(metadata={"description": "IANA time zone (default: the site's)."})
+
+
+class DivergenceParamsDoc(TwoSurveysParamsDoc):
+    with_ = fields.String(data_key="with", required=True,
+                          metadata={"description": "The other survey's id (e.g. the NPS or CSAT survey)."})
+    threshold = fields.Float(metadata={"description": "Gap between the two answers' places on their scales, "
+                                                      "above 0 and at most 1, from which a customer is listed (0.5)."})
+
+
+class LoyaltyParamsDoc(TwoSurveysParamsDoc):
+    with_ = fields.String(data_key="with", metadata={"description": "An NPS (or other) survey: share of its "
+                                                                    "positive answers. Or give `event`."})
+    event = fields.String(metadata={"description": "An event name (a repeat purchase): share who sent it after "
+                                                   "answering."})
+    within_days = fields.Float(metadata={"description": "With `event`: within this many days (90)."})
+
+
+class DivergenceSchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    with_ = fields.Dict(data_key="with", required=True)
+    filters = fields.Dict(required=True)
+    pairs = fields.Integer(required=True)
+    cross_table = fields.Dict(required=True)
+    pearson = _nullable(fields.Dict(required=True))
+    spearman = _nullable(fields.Dict(required=True))
+    threshold = _NUM(required=True)
+    divergent_total = fields.Integer(required=True)
+    divergent = fields.List(fields.Dict(), required=True)
+
+
+class LoyaltySchema(Schema):
+    survey_id = fields.Integer(required=True)
+    metric = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    measure = fields.Dict(required=True)
+    respondents = fields.Integer(required=True)
+    low_effort = fields.Dict(required=True)
+    high_effort = fields.Dict(required=True)
+    difference = _nullable(_NUM(required=True))
+    difference_ci = _nullable(fields.Nested(IntervalSchema, required=True))
+    significant = fields.Boolean(required=True)
+
+
+class DropSettingsDoc(Schema):
+    enabled = fields.Boolean()
+    period_days = fields.Integer(validate=validate.Range(min=1, max=90))
+    min_n = fields.Integer(validate=validate.Range(min=2, max=1_000_000))
+
+
+class DigestSettingsDoc(Schema):
+    frequency = fields.String(validate=validate.OneOf(("off", "daily", "weekly")))
+    hour = fields.Integer(validate=validate.Range(min=0, max=23))
+    weekday = fields.Integer(validate=validate.Range(min=1, max=7))
+    top = fields.Integer(validate=validate.Range(min=1, max=10))
+
+
+class AlertSettingsDoc(Schema):
+    score_dropped = fields.Nested(DropSettingsDoc)
+    digest = fields.Nested(DigestSettingsDoc)
+
+
+class AlertsOutSchema(Schema):
+    site_id = fields.Integer(required=True)
+    score_dropped = fields.Nested(DropSettingsDoc, required=True)
+    digest = fields.Nested(DigestSettingsDoc, required=True)
+    recent = fields.List(fields.Dict(), required=True)
+
+
+class AlertsRunSchema(Schema):
+    site_id = fields.Integer(required=True)
+    sent = fields.List(fields.Dict(), required=True)

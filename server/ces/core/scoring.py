@@ -173,11 +173,7 @@ def compare(a: Score, b: Score) -> Difference:
         return Difference(m.headline_name, a.headline, b.headline, None, None, False, a.n, b.n)
     if m.headline_kind == "mean":
         return _compare_means(m, a, b)
-    pa, la, ua = _headline_estimate(m, a.distribution)
-    pb, lb, ub = _headline_estimate(m, b.distribution)
-    d = pb - pa
-    low = d - math.hypot(pb - lb, ua - pa)
-    high = d + math.hypot(ub - pb, pa - la)
+    d, low, high = _mover(_headline_estimate(m, a.distribution), _headline_estimate(m, b.distribution))
     # A difference of shares lies in [-1, 1], of net scores in [-2, 2].
     bound = 1.0 if m.headline_kind == "share" else 2.0
     ci = Interval(100 * max(low, -bound), 100 * min(high, bound))
@@ -193,6 +189,59 @@ def compare(a: Score, b: Score) -> Difference:
     )
 
 
+def compare_p_value(a: Score, b: Score) -> float | None:
+    """Two-sided p-value of `compare(a, b)`: the smallest 1 - confidence at which its interval
+    excludes 0 (None when a side has no answer).
+
+    The same intervals, inverted: for means, Welch's t statistic against Student's t
+    (p = I_{df/(df+t^2)}(df/2, 1/2)); for shares and net scores, the MOVER interval is widened
+    (z grows) until it reaches 0, by bisection, and p = P(|N(0,1)| > z). So `p < 0.05` exactly
+    when `compare(a, b).significant`, and a correction for many tests (core/driver_ranking.py)
+    adjusts the very test the report shows.
+    """
+    if a.metric != b.metric:
+        raise ValueError(f"cannot compare {a.metric} with {b.metric}")
+    m = _metric(a.metric)
+    if a.n == 0 or b.n == 0:
+        return None
+    if m.headline_kind == "mean":
+        if a.n < 2 or b.n < 2:
+            return 1.0
+        va, vb = _variance(a.distribution, a.n) / a.n, _variance(b.distribution, b.n) / b.n
+        if va + vb <= 0:
+            return 1.0  # no spread on either side: never "significant" (as compare())
+        t = (b.mean - a.mean) / math.sqrt(va + vb)  # type: ignore[operator]
+        df = (va + vb) ** 2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
+        return min(1.0, _betainc(df / 2, 0.5, df / (df + t * t)))
+
+    def excludes(z: float) -> bool:
+        _, low, high = _mover(_headline_estimate(m, a.distribution, z), _headline_estimate(m, b.distribution, z))
+        return low > 0 or high < 0
+
+    if not excludes(1e-9):
+        return 1.0
+    lo, hi = 1e-9, 40.0
+    if excludes(hi):
+        return 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if excludes(mid):
+            lo = mid
+        else:
+            hi = mid
+    return math.erfc(lo / math.sqrt(2))
+
+
+def share_difference(successes_a: int, n_a: int, successes_b: int, n_b: int) -> tuple[float, Interval]:
+    """b's share minus a's (in percentage points) with its 95 % interval: Newcombe's hybrid
+    score interval from the two Wilson intervals, as `compare()` uses for share metrics."""
+    if n_a <= 0 or n_b <= 0:
+        raise ValueError("both sides need at least one answer")
+    pa, pb = successes_a / n_a, successes_b / n_b
+    d, low, high = _mover((pa, *wilson_interval(successes_a, n_a)), (pb, *wilson_interval(successes_b, n_b)))
+    return 100 * d, Interval(100 * max(low, -1.0), 100 * min(high, 1.0))
+
+
 def wilson_interval(successes: int, n: int, z: float = Z) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion, as fractions in [0, 1]."""
     if n <= 0:
@@ -204,12 +253,17 @@ def wilson_interval(successes: int, n: int, z: float = Z) -> tuple[float, float]
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """Quantile of Student's t with `df` degrees of freedom (exact to ~1e-12).
 
-    Inverts P(|T| <= t) = I_y(1/2, df/2) with y = t^2 / (df + t^2), by
-    bisection on y (I is increasing in y).
+    From df = 1000 on, the Cornish–Fisher expansion (below). Otherwise Newton's method on the t
+    distribution function from the normal quantile (a handful of steps: a ranking scores hundreds
+    of groups of different sizes, and each needs its own quantile); when a step leaves the
+    bracket or does not settle, bisection as below.
+
+    Bisection: inverts P(|T| <= t) = I_y(1/2, df/2) with y = t^2 / (df + t^2), on y (I is
+    increasing in y).
     """
     if not 0 < p < 1:
         raise ValueError("p must be in (0, 1)")
@@ -219,6 +273,53 @@ def t_quantile(p: float, df: float) -> float:
         return 0.0
     if p < 0.5:
         return -t_quantile(1 - p, df)
+    if df >= 1000:
+        return _t_quantile_large_df(p, df)
+    newton = _t_quantile_newton(p, df)
+    if newton is not None:
+        return newton
+    return _t_quantile_bisect(p, df)
+
+
+def _t_quantile_large_df(p: float, df: float) -> float:
+    """Cornish–Fisher expansion of t in 1/df around the normal quantile (Abramowitz & Stegun
+    26.7.5, four terms): its error is below 1e-12 from df = 1000 on, where the incomplete beta's
+    continued fraction would need thousands of steps per call."""
+    from statistics import NormalDist
+    z = NormalDist().inv_cdf(p)
+    z2 = z * z
+    g1 = (z2 + 1) * z / 4
+    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
+    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
+    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
+    return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4
+
+
+def _t_upper(t: float, df: float) -> float:
+    """P(T > t) for t >= 0: half of I_{df/(df+t^2)}(df/2, 1/2)."""
+    return 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
+
+
+def _t_quantile_newton(p: float, df: float) -> float | None:
+    from statistics import NormalDist
+    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    t = NormalDist().inv_cdf(p)
+    step = math.inf
+    for _ in range(30):
+        f = math.exp(log_c - (df + 1) / 2 * math.log1p(t * t / df))
+        step = ((1 - _t_upper(t, df)) - p) / f
+        t_next = t - step
+        if not math.isfinite(t_next) or t_next <= 0:
+            return None
+        t = t_next
+        if abs(step) <= 1e-13 * max(1.0, t):
+            return t
+    # At very large df the distribution function's own rounding (~1e-15 in p) keeps the last
+    # steps from shrinking further: a step that small is already the answer to ~1e-11.
+    return t if abs(step) <= 1e-11 * max(1.0, t) else None
+
+
+def _t_quantile_bisect(p: float, df: float) -> float:
     target = 2 * p - 1
     lo, hi = 0.0, 1.0
     for _ in range(200):
@@ -282,32 +383,40 @@ def _percent_headline(m: Metric, counts: Mapping[int, int], n: int) -> float:
     return 100 * numerator / n
 
 
-def _headline_estimate(m: Metric, counts: Mapping[int, int]) -> tuple[float, float, float]:
+def _mover(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    """b - a from two (estimate, low, high) estimates: the MOVER interval (module docstring)."""
+    pa, la, ua = a
+    pb, lb, ub = b
+    d = pb - pa
+    return d, d - math.hypot(pb - lb, ua - pa), d + math.hypot(ub - pb, pa - la)
+
+
+def _headline_estimate(m: Metric, counts: Mapping[int, int], z: float = Z) -> tuple[float, float, float]:
     """(estimate, low, high) as fractions; net intervals are not yet clipped."""
     pos, neg, n = _group_counts(m, counts)
     if m.headline_kind == "share":
-        low, high = wilson_interval(pos, n)
+        low, high = wilson_interval(pos, n, z)
         return pos / n, low, high
     if m.headline_kind == "net":
-        return _net_interval(pos, neg, n)
+        return _net_interval(pos, neg, n, z)
     raise ValueError(f"unknown headline kind {m.headline_kind!r}")
 
 
-def _net_interval(pos: int, neg: int, n: int) -> tuple[float, float, float]:
+def _net_interval(pos: int, neg: int, n: int, z: float = Z) -> tuple[float, float, float]:
     p_pos, p_neg = pos / n, neg / n
     d = p_pos - p_neg
     # Multinomial variance of p+ - p-; max() guards tiny negative rounding.
     var = max(0.0, (p_pos + p_neg - d * d) / n)
     if var > 0:
-        half = Z * math.sqrt(var)
+        half = z * math.sqrt(var)
         return d, d - half, d + half
     # Every answer in one group: Wald would claim certainty (see docstring).
     # The unseen share may be all of the other sign: d >= p+ - (1 - p+).
     if pos == n:
-        return d, 2 * wilson_interval(n, n)[0] - 1, 1.0
+        return d, 2 * wilson_interval(n, n, z)[0] - 1, 1.0
     if neg == n:
-        return d, -1.0, 1 - 2 * wilson_interval(n, n)[0]
-    bound = wilson_interval(0, n)[1]
+        return d, -1.0, 1 - 2 * wilson_interval(n, n, z)[0]
+    bound = wilson_interval(0, n, z)[1]
     return d, -bound, bound
 
 

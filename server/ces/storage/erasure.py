@@ -97,6 +97,8 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
             "cross join events e on e.id = f.id where e.id <= ? and e.trigger_id is not null group by 1, 2",
             [last_event]).fetchall())
 
+    from . import answer_props  # the driver ranking's rollup is kept from answer_props (storage/answer_props.py)
+    answer_props.forget(conn, list(answer_ids))
     conn.execute("delete from answers where id in (select id from temp.forget_answers)")
     conn.execute("delete from prompts where id in (select id from temp.forget_prompts)")
     conn.execute("delete from events where id in (select id from temp.forget_events)")

@@ -365,3 +365,25 @@ I15_THEMES_SQL = [
 def comment_themes(db: Database) -> None:
     for sql in I15_THEMES_SQL:
         db.execute(sql)
+
+
+@migrations(name="0710_i15drivers_answer_props")
+def answer_props_table(db: Database) -> None:
+    # Each answer's event properties beside it, one row per property, filled from the answers the
+    # first time and then by every report (storage/answer_props.py): a report filtered on a
+    # property reads one index range instead of joining prompts and events and parsing JSON.
+    from . import answer_props
+    for sql in answer_props.I15_ANSWER_PROPS_SQL:
+        db.execute(sql)
+    # The answers that exist now, copied once here (later ones by every report's refresh; on a
+    # database where this loop did not run, the first report copies them all).
+    while answer_props.copy_new(db.conn) == answer_props.CHUNK:
+        pass
+
+
+@migrations(name="0710_i15drivers_insight_notices")
+def insight_notices(db: Database) -> None:
+    # The score drops and digests already sent (alerts.py): each period announced once.
+    from . import insights
+    for sql in insights.I15_INSIGHT_NOTICES_SQL:
+        db.execute(sql)
