@@ -19,7 +19,8 @@ from .api import users as users_api
 from . import security_headers
 from .api import body
 from .api.json_output import StrictJSONProvider
-from .delivery import Scheduler
+from . import bus as bus_module
+from .delivery import DoorbellCourier
 from .services import Services
 from .storage import Storage
 from .widget_route import bp as widget_bp
@@ -44,9 +45,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     if services is None:
         services = Services(Storage(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"]))
     services.storage.migrate()
-    if services.scheduler is None:
-        services.scheduler = Scheduler(services)
-        services.scheduler.resume()
+    if services.courier is None:
+        sweep = float(app.config["SWEEP_INTERVAL"])
+        services.presence_ttl = max(10.0, 4 * sweep)
+        services.courier = DoorbellCourier(services, bus_module.from_url(app.config.get("REDIS_URL"),
+                                                                         services.process_id), sweep).start()
     app.extensions["ces"] = services
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
@@ -83,7 +86,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(ok=True, sockets=services.hub.count())
+        courier = services.courier
+        bus = getattr(courier, "bus", None)
+        # sockets: this process's; connected: the widgets of every process sharing the database.
+        return jsonify(ok=True, sockets=services.hub.count(), connected=services.connected_count(),
+                       bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"))
 
     logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app
