@@ -89,8 +89,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
         courier = services.courier
         bus = getattr(courier, "bus", None)
         # sockets: this process's; connected: the widgets of every process sharing the database.
+        # swept: prompts this process sent at a sweep because no doorbell brought them.
         return jsonify(ok=True, sockets=services.hub.count(), connected=services.connected_count(),
-                       bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"))
+                       bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"),
+                       swept=getattr(courier, "swept", 0))
 
     logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app

@@ -40,6 +40,8 @@ from .storage.prompt_delivery import claim_delayed, claim_overdue, closed_among,
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 2.0  # seconds (CES_SWEEP_INTERVAL): the most a lost doorbell delays a prompt
+PRESENCE_TICK = 1.0   # seconds: how stale another process's socket count may be
+PRESENCE_REFRESH = 5.0  # seconds: an unchanged count is written again this often (liveness)
 
 
 def prompt_message(services: Services, prompt: dict[str, Any], survey: dict[str, Any],
@@ -152,6 +154,8 @@ class DoorbellCourier:
         self._stopped = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._host, self._pid = socket.gethostname(), os.getpid()
+        self.swept = 0  # prompts the sweep sent because no doorbell had brought them (/healthz)
+        self._presence: tuple[int, float] = (-1, 0.0)  # (count written, when)
 
     def start(self) -> "DoorbellCourier":
         self.bus.start(self._on_doorbell)
@@ -210,7 +214,7 @@ class DoorbellCourier:
         """One pass: this process's presence, overdue delayed prompts, every held user reconciled,
         the delayed prompts falling due before the next pass timed. Prompts sent."""
         services, storage = self.services, self.services.storage
-        presence.heartbeat(storage, services.process_id, self._host, self._pid, services.hub.count(), time.time())
+        self.heartbeat(force=True)
         now = services.now()
         for site_id, user_id in claim_overdue(storage, now):
             self._ring(site_id, [user_id])
@@ -220,19 +224,31 @@ class DoorbellCourier:
         sent = sum(reconcile(services, site_id, users) for site_id, users in by_site.items())
         for due, prompt_id in upcoming_delayed(storage, now, now + 2 * self.sweep_interval):
             self.scheduler.schedule(due, prompt_id)
+        self.swept += sent
         return sent
+
+    def heartbeat(self, force: bool = False) -> None:
+        """This process's presence row: written when its socket count changed, else every few seconds."""
+        count, at = self.services.hub.count(), time.time()
+        if force or count != self._presence[0] or at - self._presence[1] >= PRESENCE_REFRESH:
+            presence.heartbeat(self.services.storage, self.services.process_id, self._host, self._pid, count, at)
+            self._presence = (count, at)
 
     def _sweep_loop(self) -> None:
         failing = False
-        while not self._stopped.is_set():  # a first pass at once: presence, what fell due while down
+        next_sweep = 0.0  # a first pass at once: presence, what fell due while every process was down
+        while not self._stopped.is_set():
             try:
                 with self.services.storage.borrowed():
-                    sent = self.sweep()
-                if sent:
-                    log.info("the sweep sent %d prompts that no doorbell brought", sent)
+                    if time.monotonic() >= next_sweep:
+                        next_sweep = time.monotonic() + self.sweep_interval
+                        if self.sweep():
+                            log.info("the sweep sent prompts that no doorbell brought (%d so far)", self.swept)
+                    else:
+                        self.heartbeat()
                 failing = False
             except Exception:
                 if not failing:  # logged once until a pass succeeds again
                     log.exception("the sweep failed; retrying every %.1f s", self.sweep_interval)
                 failing = True
-            self._stopped.wait(self.sweep_interval)
+            self._stopped.wait(max(0.05, min(PRESENCE_TICK, next_sweep - time.monotonic())))
