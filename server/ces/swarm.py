@@ -15,6 +15,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -33,6 +34,7 @@ class Widget:
         self.closes: list[list[Any]] = []   # [socket number, prompt id, reason]
         self.unacked: dict[str, dict[str, Any]] = {}  # ref -> answer message, until its ack
         self.acks: list[list[Any]] = []     # [prompt id, status]
+        self.errors: list[str] = []         # error codes received
         self.connected = False
         self.stopped = False
 
@@ -53,6 +55,8 @@ class Widget:
                         if not ws.connected:
                             break
                         continue
+                    if os.environ.get("CES_SWARM_DEBUG"):
+                        print(self.user, raw, file=sys.stderr, flush=True)
                     self._on(ws, json.loads(raw))
                     tries = 0
             except Exception:
@@ -80,17 +84,19 @@ class Widget:
             if self.answer and not any(a["prompt"] == prompt_id for a in self.unacked.values()) \
                     and not any(a[0] == prompt_id for a in self.acks):
                 ref = f"a-{prompt_id}"
-                self.unacked[ref] = {"type": "answer", "ref": ref, "prompt": prompt_id, "score": 6}
+                self.unacked[ref] = {"type": "answer", "id": ref, "prompt": prompt_id, "score": 6}
                 ws.send(json.dumps(self.unacked[ref]))
         elif kind == "close":
             self.closes.append([self.sockets, msg["prompt"], msg["reason"]])
+        elif kind == "error":
+            self.errors.append(msg.get("code"))
         elif kind == "ack" and msg.get("ref") in self.unacked:
             self.unacked.pop(msg["ref"])
             self.acks.append([msg.get("prompt"), msg.get("status")])
 
     def record(self) -> dict[str, Any]:
         return {"user": self.user, "sockets": self.sockets, "connected": self.connected, "prompts": self.prompts,
-                "closes": self.closes, "acks": self.acks, "unacked": len(self.unacked)}
+                "closes": self.closes, "acks": self.acks, "unacked": len(self.unacked), "errors": self.errors}
 
 
 def main() -> None:

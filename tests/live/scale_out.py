@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,7 +84,9 @@ class Server:
 
     def __init__(self, db: str, folder: Path, env: dict[str, str], port: int | None = None,
                  args: tuple[str, ...] = ()) -> None:
-        self.db, self.folder, self.env, self.args = db, folder, env, args
+        # One worker unless told: /healthz then speaks for the process that holds the sockets.
+        self.db, self.folder, self.env = db, folder, env
+        self.args = args if "--workers" in args else ("--workers", "1", *args)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
@@ -101,7 +104,7 @@ class Server:
 
     def health(self) -> dict[str, Any]:
         status, body = http("GET", self.url + "/healthz")
-        assert status == 200, body
+        assert status == 200, (body, self.log()[-3000:])
         return body
 
     def log(self) -> str:
@@ -233,7 +236,9 @@ class Nginx:
     """Debian's nginx as a throw-away, non-root process in a temp folder, with the configuration
     docs/deployment.md gives (docs/nginx-ces.conf), its upstream servers filled in."""
 
-    def __init__(self, folder: Path, upstreams: list[str]) -> None:
+    def __init__(self, upstreams: list[str]) -> None:
+        # Its own folder outside pytest's (which only root may enter): as root, nginx runs as nobody.
+        folder = Path(tempfile.mkdtemp(prefix="ces-nginx-"))
         self.folder, self.port = folder, free_port()
         (folder / "logs").mkdir(exist_ok=True)
         servers = "\n".join(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
@@ -257,8 +262,14 @@ http {{
 {site}
 }}
 """)
-        self.proc = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        as_nobody: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            for path in [folder, *folder.rglob("*")]:
+                os.chown(path, 65534, 65534)
+            as_nobody = {"user": 65534, "group": 65534, "extra_groups": []}
+        self.proc = subprocess.Popen([NGINX, "-p", str(folder), "-e", str(folder / "logs" / "error.log"),
+                                      "-c", str(folder / "nginx.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_nobody)
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         wait_until_serving(self.url, self.proc)
@@ -271,3 +282,4 @@ http {{
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)

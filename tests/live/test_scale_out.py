@@ -45,7 +45,7 @@ def test_a_prompt_decided_on_a_third_process_is_live_on_tabs_of_two_others_and_a
     assert time.monotonic() - decided < 3
     assert [s.health()["swept"] for s in (p1, p2, p3)] == [0, 0, 0], "a doorbell, not the sweep, brought it"
 
-    tab1.send({"type": "answer", "ref": "a1", "prompt": prompt_id, "score": 6})
+    tab1.send({"type": "answer", "id": "a1", "prompt": prompt_id, "score": 6})
     assert tab1.expect("ack")["status"] == "answered"
     closed = tab2.expect("close", timeout=3)
     assert closed == {"type": "close", "prompt": prompt_id, "reason": "answered"}
@@ -117,7 +117,7 @@ def test_with_redis_killed_prompts_arrive_at_the_sweep_and_live_again_once_it_is
     assert first.expect("prompt", timeout=sweep + 2)["prompt"]["id"] == result["prompt_id"]
     assert time.monotonic() - killed < sweep + 2
     assert p1.health()["swept"] >= 1, "the sweep brought it"
-    first.send({"type": "answer", "ref": "a1", "prompt": result["prompt_id"], "score": 5})
+    first.send({"type": "answer", "id": "a1", "prompt": result["prompt_id"], "score": 5})
     assert first.expect("ack")["status"] == "answered"
 
     redis_up.start()
@@ -159,18 +159,18 @@ def test_several_workers_without_redis_are_refused_with_a_clear_message(database
     assert "--workers 2 needs CES_REDIS_URL" in done.stderr
 
 
-def test_behind_nginx_500_widgets_survive_a_killed_server(redis_up, cluster_factory, tmp_path) -> None:
+def test_behind_nginx_500_widgets_survive_a_killed_server(redis_up, cluster_factory) -> None:
     cluster = cluster_factory(redis_up.url, sweep=2.0)
     cluster.env["CES_WS_MAX_PER_ADDRESS"] = "0"  # every widget comes through nginx's one address
     p1, p2 = cluster.add(2)
-    nginx = Nginx(tmp_path, [f"127.0.0.1:{p1.port}", f"127.0.0.1:{p2.port}"])
+    nginx = Nginx([f"127.0.0.1:{p1.port}", f"127.0.0.1:{p2.port}"])
     swarm = Swarm([nginx.ws_url], 500, answer=True)
     try:
         swarm.wait_connected()
         assert p1.health()["sockets"] > 100 and p2.health()["sockets"] > 100, "nginx spread the widgets"
         assert poll(lambda: p2.health()["connected"] == 500, 5, "every widget counted across processes")
         status, body = http("POST", nginx.url + "/api/v1/events",
-                            [{"user_id": f"w{i}", "name": "checkout_completed"} for i in range(500)], SECRET)
+                            {"events": [{"user_id": f"w{i}", "name": "checkout_completed"} for i in range(500)]}, SECRET)
         assert status == 200, body
         issued = {r["event_id"]: r for r in body["results"]}
         assert all(r["decision"] == "prompt" for r in issued.values())
@@ -179,8 +179,17 @@ def test_behind_nginx_500_widgets_survive_a_killed_server(redis_up, cluster_fact
         killed = time.monotonic()
         poll(lambda: p2.health()["sockets"] == 500, 10, "every widget reconnected to the other server")
         assert time.monotonic() - killed <= 10
-        widgets = poll(lambda: (lambda ws: ws if all(w["acks"] for w in ws) else None)(swarm.report()), 30,
-                       "every widget's answer acknowledged")
+        last: list = []
+
+        def all_acked() -> bool:
+            last[:] = swarm.report()
+            return all(w["acks"] for w in last)
+        try:
+            poll(all_acked, 30, "every widget's answer acknowledged")
+        except AssertionError:
+            waiting = [w for w in last if not w["acks"]]
+            raise AssertionError(f"{len(waiting)} widgets without an ack, e.g. {waiting[:3]}") from None
+        widgets = last
     finally:
         swarm.stop()
         nginx.stop()
