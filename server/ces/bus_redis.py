@@ -28,6 +28,7 @@ CHANNEL = "ces:doorbell"
 PUBLISH_TIMEOUT = 0.5   # seconds a ring may wait on Redis before the bus counts it down
 RETRY_MAX = 5.0         # the listener's back-off between reconnection attempts, at most
 HEALTH_CHECK = 5        # seconds between pings on an idle subscription (a silent network cut)
+READY_WAIT = 3.0        # seconds a starting process waits for its subscription before serving
 
 
 def _redacted(url: str) -> str:
@@ -49,6 +50,7 @@ class RedisBus:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
+        self._subscribed = threading.Event()
 
     @property
     def up(self) -> bool:
@@ -58,6 +60,9 @@ class RedisBus:
         self._handler = handler
         self._thread = threading.Thread(target=self._listen, name="ces-doorbell", daemon=True)
         self._thread.start()
+        # Subscribed before the process serves: a doorbell rung for a widget that connects to it
+        # right away is not lost. Redis down at start: serve anyway (the sweep delivers).
+        self._subscribed.wait(READY_WAIT)
 
     def ring(self, site_id: int, user_ids: Sequence[str]) -> None:
         if self._up:  # else the sweep carries it to the other processes
@@ -82,9 +87,14 @@ class RedisBus:
             try:
                 client = redis.Redis.from_url(self.url, socket_connect_timeout=1.0, socket_keepalive=True,
                                               health_check_interval=HEALTH_CHECK)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = client.pubsub()
                 pubsub.subscribe(self.channel)
+                # Redis's confirmation: from now on no doorbell published is missed.
+                confirmed = pubsub.get_message(timeout=READY_WAIT)
+                if confirmed is None or confirmed.get("type") != "subscribe":
+                    raise redis.ConnectionError("no subscription confirmation")
                 self._back()
+                self._subscribed.set()
                 wait = 0.2
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=1.0)

@@ -35,7 +35,8 @@ from .core.texts import ui_language, ui_strings
 from .hub import Connection
 from .services import Services
 from .storage import presence
-from .storage.prompt_delivery import claim_delayed, claim_overdue, closed_among, due_prompts, upcoming_delayed
+from .storage.prompt_delivery import (claim_delayed, claim_overdue, closed_among, due_prompts, upcoming_delayed,
+                                      users_with_open_prompts)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,16 @@ def reconcile(services: Services, site_id: int, users: dict[str, list[Connection
                     if conn.forget(prompt_id):
                         conn.send(protocol.close(prompt_id, closed[prompt_id]))
     return len(delivered)
+
+
+def survey_screens_changed(services: Services, survey_id: int) -> None:
+    """A survey was paused or resumed: its open prompts leave (or come back to) the tabs of their
+    users on every process."""
+    if services.courier is None:
+        return
+    for site_id, user_ids in users_with_open_prompts(services.storage, survey_id).items():
+        for start in range(0, len(user_ids), 500):  # a doorbell stays a small message
+            services.courier.ring(site_id, user_ids[start:start + 500])
 
 
 class Scheduler:
@@ -190,6 +201,9 @@ class DoorbellCourier:
             for prompt_id in prompt_ids:
                 by.forget(prompt_id)  # the tab that closed it knows
         self._ring(site_id, [user_id])
+
+    def ring(self, site_id: int, user_ids: Sequence[str]) -> None:
+        self._ring(site_id, user_ids)
 
     def deliver_pending(self, conn: Connection) -> int:
         site_id, user_id = conn.key  # type: ignore[misc]

@@ -26,6 +26,9 @@ class Courier(Protocol):
                        by: "Connection | None" = None) -> None:
         """Take closed prompts off the user's other tabs, wherever they are connected."""
 
+    def ring(self, site_id: int, user_ids: Sequence[str]) -> None:
+        """These users have something to receive (a survey paused or resumed): reconcile their tabs."""
+
     def deliver_pending(self, conn: "Connection") -> int:
         """On connect (or identify): every prompt that waited for this user."""
 

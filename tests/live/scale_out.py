@@ -99,7 +99,10 @@ class Server:
         return self.proc
 
     def start(self) -> "Server":
-        wait_until_serving(self.url, self.spawn())
+        try:
+            wait_until_serving(self.url, self.spawn())
+        except AssertionError as err:
+            raise AssertionError(f"{err}; its log ends:\n{self.log()[-3000:]}") from None
         return self
 
     def health(self) -> dict[str, Any]:

@@ -56,6 +56,20 @@ def test_a_prompt_decided_on_a_third_process_is_live_on_tabs_of_two_others_and_a
     assert answers == 1
 
 
+def test_a_survey_paused_through_one_process_leaves_the_tabs_on_the_others_at_once(redis_up, cluster_factory) -> None:
+    cluster = cluster_factory(redis_up.url, sweep=30)
+    p1, p2 = cluster.add(2)
+    client = tab(p1, "u-pause")
+    prompt_id = post_event(p2.url, "u-pause")["prompt_id"]
+    assert client.expect("prompt", timeout=3)["prompt"]["id"] == prompt_id
+    survey_id = cluster.admin("GET", "/api/v1/surveys")["items"][0]["id"]
+    http("POST", f"{p2.url}/api/v1/surveys/{survey_id}/pause", token=cluster.token)
+    assert client.expect("close", timeout=3) == {"type": "close", "prompt": prompt_id, "reason": "paused"}
+    http("POST", f"{p2.url}/api/v1/surveys/{survey_id}/resume", token=cluster.token)
+    assert client.expect("prompt", timeout=3)["prompt"]["id"] == prompt_id
+    assert p1.health()["swept"] == 0, "doorbells, not the sweep"
+
+
 def test_servers_and_workers_started_at_the_same_moment_on_a_new_file_all_come_up(redis_up, cluster_factory) -> None:
     cluster = cluster_factory(redis_up.url)
     servers = cluster.add(2, start=False, args=("--workers", "2"))

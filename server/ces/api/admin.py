@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from .. import audit
+from ..delivery import survey_screens_changed
 from ..core.fatigue import SurveyQuota
 from ..storage import Storage
 from .admin_schemas import (
@@ -212,6 +213,7 @@ def pause_survey(survey_id: int):
     _survey_or_404(survey_id)
     row = _storage().update_row("surveys", survey_id, {"status": "paused"}, _now())
     _audit("survey.pause", f"survey:{survey_id}")
+    survey_screens_changed(current_app.extensions["ces"], survey_id)  # its prompts leave the screens
     return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
@@ -220,6 +222,7 @@ def resume_survey(survey_id: int):
     _survey_or_404(survey_id)
     row = _storage().update_row("surveys", survey_id, {"status": "active"}, _now())
     _audit("survey.resume", f"survey:{survey_id}")
+    survey_screens_changed(current_app.extensions["ces"], survey_id)  # and come back
     return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 

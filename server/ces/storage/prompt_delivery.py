@@ -14,26 +14,44 @@ from .migrations import OPEN_PROMPT
 DELAYED_UNRUNG = "status = 'issued' and rung_at is null and deliver_after > created_at"
 
 
+OPEN = "p.status in ('issued','delivered','shown')"
+
+
 def due_prompts(storage: Storage, site_id: int, user_ids: Iterable[str], now: float) -> list[dict[str, Any]]:
-    """The open, due, unexpired prompts of these users of a site, oldest first (index prompts(site_id,
-    user_id, status); one query per 500 users)."""
+    """The open, due, unexpired prompts of these users of a site whose survey is active (a paused
+    survey's prompts leave the screens, and come back when it is resumed), oldest first (index
+    prompts(site_id, user_id, status); one query per 500 users)."""
     out: list[dict[str, Any]] = []
     for chunk, marks in _in_lists(list(user_ids)):
         out += storage.all(
-            f"select * from prompts where site_id = ? and user_id in ({marks}) and {OPEN_PROMPT} "
-            "and deliver_after <= ? and expires_at > ? order by created_at", [site_id, *chunk, now, now])
+            f"select p.* from prompts p join surveys s on s.id = p.survey_id where p.site_id = ? "
+            f"and p.user_id in ({marks}) and {OPEN} and p.deliver_after <= ? and p.expires_at > ? "
+            "and s.status = 'active' order by p.created_at", [site_id, *chunk, now, now])
+    return out
+
+
+def users_with_open_prompts(storage: Storage, survey_id: int) -> dict[int, list[str]]:
+    """site id -> the users with an open prompt of this survey (index idx_prompts_open_survey)."""
+    out: dict[int, list[str]] = {}
+    for row in storage.all(f"select distinct site_id, user_id from prompts where survey_id = ? and {OPEN_PROMPT}",
+                           [survey_id]):
+        out.setdefault(row["site_id"], []).append(row["user_id"])
     return out
 
 
 def closed_among(storage: Storage, prompt_ids: Iterable[str], now: float) -> dict[str, str]:
-    """prompt id -> why it may no longer be on screen (answered, dismissed, expired), for those of
-    `prompt_ids` that are closed, gone (erased) or past their expiry."""
+    """prompt id -> why it may no longer be on screen (answered, dismissed, expired, paused), for
+    those of `prompt_ids` that are closed, gone (erased), past their expiry or of a paused survey."""
     ids = list(prompt_ids)
     closed = {prompt_id: "expired" for prompt_id in ids}  # an id with no row was erased
     for chunk, marks in _in_lists(ids):
-        for row in storage.all(f"select id, status, expires_at from prompts where id in ({marks})", chunk):
+        for row in storage.all("select p.id, p.status, p.expires_at, s.status as survey_status from prompts p "
+                               f"join surveys s on s.id = p.survey_id where p.id in ({marks})", chunk):
             if row["status"] in ("issued", "delivered", "shown") and row["expires_at"] > now:
-                closed.pop(row["id"])
+                if row["survey_status"] == "active":
+                    closed.pop(row["id"])
+                else:
+                    closed[row["id"]] = "paused"
             elif row["status"] in ("answered", "dismissed"):
                 closed[row["id"]] = row["status"]
     return closed
