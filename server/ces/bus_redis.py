@@ -100,6 +100,8 @@ class RedisBus:
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._deliver(message["data"])
+                    elif not self._up:
+                        self._probe()  # a publish failed while this subscription stayed up
             except (redis.RedisError, OSError) as err:
                 self._down(err)
             finally:
@@ -110,6 +112,14 @@ class RedisBus:
                         pass
             self._stopped.wait(wait)
             wait = min(wait * 2, RETRY_MAX)
+
+    def _probe(self) -> None:
+        try:
+            self._publisher.ping()
+        except (redis.RedisError, OSError) as err:
+            self._down(err)
+            return
+        self._back()
 
     def _deliver(self, data: bytes) -> None:
         try:

@@ -69,7 +69,9 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
             audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
-    click.echo(f"Listening on {base} (database {db}, {workers} worker process{'es' if workers > 1 else ''})")
+    click.echo(f"Listening on {base} (database {db})")
+    if workers > 1:
+        click.echo(f"{workers} worker processes (--workers), ringing each other through CES_REDIS_URL")
     from .server import serve
     serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections, workers=workers)
 

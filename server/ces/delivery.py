@@ -35,12 +35,13 @@ from .core.texts import ui_language, ui_strings
 from .hub import Connection
 from .services import Services
 from .storage import presence
-from .storage.prompt_delivery import (claim_delayed, claim_overdue, closed_among, due_prompts, upcoming_delayed,
-                                      users_with_open_prompts)
+from .storage.prompt_delivery import (claim_delayed, claim_overdue, closed_among, due_prompts, mark_delivered,
+                                      upcoming_delayed, users_with_open_prompts)
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 2.0  # seconds (CES_SWEEP_INTERVAL): the most a lost doorbell delays a prompt
+SWEEP_SLICE = 200     # users reconciled per query at a sweep (the loop runs others in between)
 PRESENCE_TICK = 1.0   # seconds: how stale another process's socket count may be
 PRESENCE_REFRESH = 5.0  # seconds: an unchanged count is written again this often (liveness)
 
@@ -75,7 +76,7 @@ def reconcile(services: Services, site_id: int, users: dict[str, list[Connection
                                                                                     conn.locale)):
                 delivered.append(prompt["id"])
     if delivered:
-        storage.mark_delivered(sorted(set(delivered)), now)
+        mark_delivered(storage, sorted(set(delivered)), now)
     open_ids = {p["id"] for p in due}
     shown = {prompt_id for conns in users.values() for conn in conns for prompt_id in (conn.sent or ())} - open_ids
     if shown:
@@ -235,7 +236,12 @@ class DoorbellCourier:
         by_site: dict[int, dict[str, list[Connection]]] = defaultdict(dict)
         for (site_id, user_id), conns in services.hub.users().items():
             by_site[site_id][user_id] = conns
-        sent = sum(reconcile(services, site_id, users) for site_id, users in by_site.items())
+        sent = 0
+        for site_id, users in by_site.items():
+            held = list(users.items())
+            for start in range(0, len(held), SWEEP_SLICE):
+                sent += reconcile(services, site_id, dict(held[start:start + SWEEP_SLICE]))
+                time.sleep(0)  # under the event loop, let the sockets' greenlets run between slices
         for due, prompt_id in upcoming_delayed(storage, now, now + 2 * self.sweep_interval):
             self.scheduler.schedule(due, prompt_id)
         self.swept += sent

@@ -4,11 +4,11 @@ and a killed server. Helpers and fixtures: scale_out.py."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ces.storage import Storage
 from ces.testing import WsClient, http
 
 from scale_out import (CES, SECRET, SITE, Nginx, Swarm, cluster_factory, database, poll, post_event,  # noqa: F401
@@ -51,9 +51,7 @@ def test_a_prompt_decided_on_a_third_process_is_live_on_tabs_of_two_others_and_a
     assert closed == {"type": "close", "prompt": prompt_id, "reason": "answered"}
     assert no_message(tab1, "close", 0.5), "the tab that answered keeps its thanks on screen"
     assert no_message(tab2, "prompt", 0.5), "each tab got the prompt once"
-    answers = sqlite3.connect(cluster.db).execute("select count(*) from answers where prompt_id = ?",
-                                                  [prompt_id]).fetchone()[0]
-    assert answers == 1
+    assert Storage(cluster.db).one("select count(*) as n from answers where prompt_id = ?", [prompt_id])["n"] == 1
 
 
 def test_a_survey_paused_through_one_process_leaves_the_tabs_on_the_others_at_once(redis_up, cluster_factory) -> None:
@@ -79,8 +77,8 @@ def test_servers_and_workers_started_at_the_same_moment_on_a_new_file_all_come_u
         wait_until_serving(server.url, proc)
     for server in servers:
         assert post_event(server.url, f"u-start-{server.port}")["decision"] == "prompt"
-    assert poll(lambda: len(sqlite3.connect(cluster.db).execute(
-        "select id from server_processes").fetchall()) == 4, 10, "four worker processes are present")
+    assert poll(lambda: len(Storage(cluster.db).all("select id from server_processes")) == 4, 10,
+                "four worker processes are present")
     for server in servers:
         assert "database is locked" not in server.log()
 
@@ -88,7 +86,7 @@ def test_servers_and_workers_started_at_the_same_moment_on_a_new_file_all_come_u
 def test_a_delayed_prompt_is_delivered_once_when_due_after_every_process_restarted(redis_up, cluster_factory) -> None:
     cluster = cluster_factory(redis_up.url, sweep=1.0)
     p1, p2 = cluster.add(2)
-    cluster.admin("PATCH", "/api/v1/triggers/1", {"delay_seconds": 8})
+    cluster.admin("PATCH", "/api/v1/triggers/1", {"delay_seconds": 10})
     result = post_event(p2.url, "u-later")
     decided = time.monotonic()
     assert result["reason"] == "prompted", result
@@ -99,16 +97,15 @@ def test_a_delayed_prompt_is_delivered_once_when_due_after_every_process_restart
     for server in (p1, p2):
         poll(lambda: server.proc.poll() is None and _serving(server.url), 15, "restarted")
     tab1, tab2 = tab(p1, "u-later"), tab(p2, "u-later")
-    assert time.monotonic() - decided < 7, "the restart took too long for this test to mean anything"
+    assert time.monotonic() - decided < 9, "the restart took too long for this test to mean anything"
     for client in (tab1, tab2):
-        assert client.expect("prompt", timeout=6)["prompt"]["id"] == result["prompt_id"]
+        assert client.expect("prompt", timeout=8)["prompt"]["id"] == result["prompt_id"]
         arrived = time.monotonic() - decided
-        assert 7.5 < arrived < 10, f"the delayed prompt arrived {arrived:.1f} s after the event (delay 8 s)"
+        assert 9.5 < arrived < 12, f"the delayed prompt arrived {arrived:.1f} s after the event (delay 10 s)"
     for client in (tab1, tab2):
         assert no_message(client, "prompt", 2.5), "delivered twice to a tab"
-    row = sqlite3.connect(cluster.db).execute("select status, rung_at from prompts where id = ?",
-                                              [result["prompt_id"]]).fetchone()
-    assert row[0] == "delivered" and row[1] is not None
+    row = Storage(cluster.db).one("select status, rung_at from prompts where id = ?", [result["prompt_id"]])
+    assert row["status"] == "delivered" and row["rung_at"] is not None
 
 
 def _serving(url: str) -> bool:
@@ -150,20 +147,18 @@ def test_with_redis_killed_prompts_arrive_at_the_sweep_and_live_again_once_it_is
 def test_quotas_and_fatigue_stay_exact_across_three_processes(redis_up, cluster_factory) -> None:
     cluster = cluster_factory(redis_up.url)
     servers = cluster.add(3)
-    survey = cluster.admin("GET", "/api/v1/surveys")["items"][0]
-    cluster.admin("PATCH", f"/api/v1/surveys/{survey['id']}", {"quota": {"max_prompts_per_day": 30}})
-
-    def send(i: int) -> dict:
-        return post_event(servers[i % 3].url, f"u-quota-{i}")
-    with ThreadPoolExecutor(12) as pool:
-        results = list(pool.map(send, range(90)))
-    reasons = [r["reason"] for r in results]
-    assert reasons.count("prompted") == 30 and reasons.count("quota_reached") == 60
     # One user, events through the three processes at once: one open prompt at most.
     with ThreadPoolExecutor(6) as pool:
-        same = list(pool.map(lambda i: post_event(servers[i % 3].url, "u-fatigue", name="ticket_closed"), range(12)))
-    prompts = sqlite3.connect(cluster.db).execute("select count(*) from prompts where user_id = 'u-fatigue'").fetchone()
-    assert prompts[0] <= 1 and sum(r["decision"] == "prompt" for r in same) == prompts[0]
+        same = list(pool.map(lambda i: post_event(servers[i % 3].url, "u-fatigue"), range(12)))
+    assert sum(r["decision"] == "prompt" for r in same) == 1
+    assert Storage(cluster.db).one("select count(*) as n from prompts where user_id = 'u-fatigue'")["n"] == 1
+    # A daily quota of 31 (one used above), 90 users' events through the three processes at once.
+    survey = cluster.admin("GET", "/api/v1/surveys")["items"][0]
+    cluster.admin("PATCH", f"/api/v1/surveys/{survey['id']}", {"quota": {"max_prompts_per_day": 31}})
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda i: post_event(servers[i % 3].url, f"u-quota-{i}"), range(90)))
+    reasons = [r["reason"] for r in results]
+    assert reasons.count("prompted") == 30 and reasons.count("quota_reached") == 60
 
 
 def test_several_workers_without_redis_are_refused_with_a_clear_message(database) -> None:
@@ -213,6 +208,6 @@ def test_behind_nginx_500_widgets_survive_a_killed_server(redis_up, cluster_fact
         per_socket = [(p[0], p[1]) for p in w["prompts"]]
         assert len(per_socket) == len(set(per_socket)), f"a prompt delivered twice to one socket: {w}"
         assert w["unacked"] == 0 and {a[1] for a in w["acks"]} <= {"answered", "duplicate"}
-    db = sqlite3.connect(cluster.db)
-    assert db.execute("select count(*), count(distinct prompt_id) from answers").fetchone() == (500, 500)
-    assert db.execute("select count(*) from prompts where status = 'answered'").fetchone()[0] == 500
+    db = Storage(cluster.db)
+    assert db.one("select count(*) as n, count(distinct prompt_id) as d from answers") == {"n": 500, "d": 500}
+    assert db.one("select count(*) as n from prompts where status = 'answered'")["n"] == 500

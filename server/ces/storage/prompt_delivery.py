@@ -30,6 +30,16 @@ def due_prompts(storage: Storage, site_id: int, user_ids: Iterable[str], now: fl
     return out
 
 
+def mark_delivered(storage: Storage, prompt_ids: list[str], now: float) -> None:
+    """issued -> delivered, without an fsync: this write follows every push, and an fsync there
+    held the write lock (and the pushing process's event loop) for the next event's decision. A
+    crash that loses it loses only the mark (the prompt is still open and is sent again)."""
+    with storage.write(durable=False) as db:
+        for chunk, marks in _in_lists(prompt_ids):
+            db.execute(f"update prompts set status = 'delivered', delivered_at = ? "
+                       f"where status = 'issued' and id in ({marks})", [now, *chunk])
+
+
 def users_with_open_prompts(storage: Storage, survey_id: int) -> dict[int, list[str]]:
     """site id -> the users with an open prompt of this survey (index idx_prompts_open_survey)."""
     out: dict[int, list[str]] = {}
@@ -69,6 +79,9 @@ def claim_delayed(storage: Storage, prompt_id: str, now: float) -> tuple[int, st
 def claim_overdue(storage: Storage, now: float, limit: int = 500) -> list[tuple[int, str]]:
     """Delayed prompts whose due time passed with nobody to ring them (every process was down, or
     the one that scheduled it died): claimed in one statement, (site_id, user_id) of each."""
+    if storage.one(f"select 1 as due from prompts where {DELAYED_UNRUNG} and deliver_after <= ? and expires_at > ? "
+                   "limit 1", [now, now]) is None:
+        return []  # the usual case, read without taking the write lock
     with storage.write(durable=False) as db:
         rows = db.execute(f"update prompts set rung_at = ? where id in (select id from prompts where {DELAYED_UNRUNG} "
                           "and deliver_after <= ? and expires_at > ? limit ?) returning site_id, user_id",
