@@ -16,6 +16,7 @@ and to another one (cross-process), alternated in one run.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -42,6 +43,7 @@ def push_latency(folder: Path, redis: RedisServer, sockets: int, samples: int, p
     try:
         swarm.wait_connected(timeout=180)
         posted: dict[str, tuple[str, float]] = {}  # user -> (kind, t0)
+        posts: list[float] = []  # the POST's own round trip (decision + commit), ms
         for k in range(samples):
             i = k * (sockets // samples or 1) % sockets
             holder = i % processes
@@ -49,6 +51,7 @@ def push_latency(folder: Path, redis: RedisServer, sockets: int, samples: int, p
             target = servers[holder] if kind == "same" else servers[(holder + 1) % processes]
             t0 = time.time()
             post_event(target.url, f"w{i}")
+            posts.append((time.time() - t0) * 1000)
             posted[f"w{i}"] = (kind, t0)
             time.sleep(0.01)
         time.sleep(1.0)
@@ -58,7 +61,9 @@ def push_latency(folder: Path, redis: RedisServer, sockets: int, samples: int, p
                 kind, t0 = posted[w["user"]]
                 by_kind[kind].append((w["prompts"][0][2] - t0) * 1000)
         swept = sum(s.health()["swept"] for s in servers)
-        print(f"push latency, {sockets} sockets over {processes} processes ({len(posted)} events, swept {swept}):")
+        print(f"push latency, {sockets} sockets over {processes} processes ({len(posted)} events, swept {swept}, "
+              f"load average {os.getloadavg()[0]:.1f}):")
+        print(f"  the POST itself: p50 {pct(posts, 50):.1f} ms  p99 {pct(posts, 99):.1f} ms")
         for kind, values in by_kind.items():
             print(f"  {kind:>5}-process: n={len(values)} p50 {pct(values, 50):.1f} ms  p99 {pct(values, 99):.1f} ms  "
                   f"max {max(values):.1f} ms")
