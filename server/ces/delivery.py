@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .bus import Bus, LocalBus
 from .core import protocol
@@ -103,9 +103,9 @@ class Scheduler:
     """Times delayed prompts: at the due time, claim it and ring its user's doorbell. One daemon
     thread, one heap; a prompt is timed once per process however often it is scheduled."""
 
-    def __init__(self, services: Services, ring: Any) -> None:
+    def __init__(self, services: Services, ring: Callable[[int, Sequence[str]], None]) -> None:
         self.services = services
-        self._ring = ring  # (site_id, [user_id]) -> None
+        self._ring = ring
         self._heap: list[tuple[float, str]] = []
         self._timed: set[str] = set()
         self._cv = threading.Condition()
