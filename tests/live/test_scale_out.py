@@ -211,3 +211,24 @@ def test_behind_nginx_500_widgets_survive_a_killed_server(redis_up, cluster_fact
     db = Storage(cluster.db)
     assert db.one("select count(*) as n, count(distinct prompt_id) as d from answers") == {"n": 500, "d": 500}
     assert db.one("select count(*) as n from prompts where status = 'answered'")["n"] == 500
+
+
+def test_a_server_started_while_redis_is_unreachable_serves_and_joins_the_bus_once_it_is_up(
+        redis_server, cluster_factory, tmp_path) -> None:
+    from scale_out import RedisServer
+    late = RedisServer(tmp_path)  # a port nothing listens on yet
+    cluster = cluster_factory(late.url, sweep=1.0)
+    started = time.monotonic()
+    (server,) = cluster.add(1)
+    assert time.monotonic() - started < 15
+    assert server.health()["bus"] == "down"
+    client = tab(server, "u-early")
+    result = post_event(server.url, "u-early")
+    assert result["reason"] == "prompted"
+    assert client.expect("prompt", timeout=3)["prompt"]["id"] == result["prompt_id"]  # its own doorbell
+    late.start()
+    try:
+        poll(lambda: server.health()["bus"] == "up", 10, "the server joins the bus")
+        assert server.log().count("unreachable") == 1
+    finally:
+        late.kill()
