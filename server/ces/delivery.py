@@ -240,11 +240,11 @@ class DoorbellCourier:
         for site_id, users in by_site.items():
             held = list(users.items())
             for start in range(0, len(held), SWEEP_SLICE):
-                sent += reconcile(services, site_id, dict(held[start:start + SWEEP_SLICE]))
+                swept = reconcile(services, site_id, dict(held[start:start + SWEEP_SLICE]))
+                sent, self.swept = sent + swept, self.swept + swept
                 time.sleep(0)  # under the event loop, let the sockets' greenlets run between slices
         for due, prompt_id in upcoming_delayed(storage, now, now + 2 * self.sweep_interval):
             self.scheduler.schedule(due, prompt_id)
-        self.swept += sent
         return sent
 
     def heartbeat(self, force: bool = False) -> None:

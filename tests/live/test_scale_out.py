@@ -127,7 +127,7 @@ def test_with_redis_killed_prompts_arrive_at_the_sweep_and_live_again_once_it_is
     assert result["reason"] == "prompted", result
     assert first.expect("prompt", timeout=sweep + 2)["prompt"]["id"] == result["prompt_id"]
     assert time.monotonic() - killed < sweep + 2
-    assert p1.health()["swept"] >= 1, "the sweep brought it"
+    poll(lambda: p1.health()["swept"] >= 1, 2, "the sweep brought it")
     first.send({"type": "answer", "id": "a1", "prompt": result["prompt_id"], "score": 5})
     assert first.expect("ack")["status"] == "answered"
 
