@@ -21,7 +21,8 @@ from .api import webhook_test as webhook_test_api
 from . import security_headers
 from .api import body
 from .api.json_output import StrictJSONProvider
-from .delivery import Scheduler
+from . import bus as bus_module
+from .delivery import DoorbellCourier
 from .services import Services
 from .storage import Storage
 from .widget_route import bp as widget_bp
@@ -44,9 +45,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     if services is None:
         services = Services(Storage(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"]))
     services.storage.migrate()
-    if services.scheduler is None:
-        services.scheduler = Scheduler(services)
-        services.scheduler.resume()
+    if services.courier is None:
+        sweep = float(app.config["SWEEP_INTERVAL"])
+        services.presence_ttl = max(10.0, 4 * sweep)
+        services.courier = DoorbellCourier(services, bus_module.from_url(app.config.get("REDIS_URL"),
+                                                                         services.process_id), sweep).start()
     app.extensions["ces"] = services
     from .webhooks import Sender  # the background webhook sender (starts when there is work)
     app.extensions["ces_webhooks"] = Sender.from_config(services, app.config)
@@ -99,7 +102,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
 
     @app.get("/healthz")
     def healthz():
-        return jsonify(ok=True, sockets=services.hub.count())
+        courier = services.courier
+        bus = getattr(courier, "bus", None)
+        # sockets: this process's; connected: the widgets of every process sharing the database.
+        # swept: prompts this process sent at a sweep because no doorbell brought them.
+        return jsonify(ok=True, sockets=services.hub.count(), connected=services.connected_count(),
+                       bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"),
+                       swept=getattr(courier, "swept", 0))
 
     logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app

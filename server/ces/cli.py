@@ -28,8 +28,14 @@ def main() -> None:
     """Customer Effort Score server."""
 
 
-def _run(host: str | None, port: int | None, db: str | None, connections: int, demo: bool) -> None:
+def _run(host: str | None, port: int | None, db: str | None, connections: int, demo: bool,
+         workers: int | None = None) -> None:
     conf = config_module.resolve()
+    from .server import worker_count
+    try:
+        workers = worker_count(workers, conf.get("REDIS_URL"))
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     db = db or conf["DATABASE"]          # --db, else CES_DATABASE (README), else ./ces.db
     host = host or conf["LISTEN_HOST"]   # --host, else CES_LISTEN_HOST (CES_HOST, deprecated)
     port = port or int(conf["PORT"])     # --port, else CES_PORT: for `ces demo` as for `ces serve`
@@ -67,8 +73,10 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
     click.echo(f"Listening on {base} (database {db})")
+    if workers > 1:
+        click.echo(f"{workers} worker processes (--workers), ringing each other through CES_REDIS_URL")
     from .server import serve
-    serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections)
+    serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections, workers=workers)
 
 
 _serve_options = [
@@ -79,6 +87,9 @@ _serve_options = [
                  help="Open connections (widget sockets included) one process holds  [default: 25000]."),
     # Before the event-loop worker each socket held a thread; the old flag still sets the bound.
     click.option("--threads", default=None, type=int, hidden=True),
+    click.option("--workers", default=None, type=click.IntRange(min=1),
+                 help="Worker processes (default: one per core when CES_REDIS_URL is set, else 1; "
+                      "more than one needs CES_REDIS_URL)."),
 ]
 
 
@@ -97,16 +108,18 @@ def _with_serve_options(f: Any) -> Any:
 
 @main.command()
 @_with_serve_options
-def serve(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None) -> None:
-    """Run the server (gunicorn, gevent worker) on the SQLite file DB."""
-    _run(host, port, db, _connections(connections, threads), demo=False)
+def serve(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None,
+          workers: int | None) -> None:
+    """Run the server (gunicorn, gevent workers) on the SQLite file DB."""
+    _run(host, port, db, _connections(connections, threads), demo=False, workers=workers)
 
 
 @main.command()
 @_with_serve_options
-def demo(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None) -> None:
+def demo(host: str | None, port: int | None, db: str | None, connections: int | None, threads: int | None,
+         workers: int | None) -> None:
     """Run the server with the demo shop at /demo/."""
-    _run(host, port, db, _connections(connections, threads), demo=True)
+    _run(host, port, db, _connections(connections, threads), demo=True, workers=workers)
 
 
 @main.group()

@@ -47,13 +47,17 @@ DEFAULTS: dict[str, Any] = {
     "LIMIT_WS_EVENTS_PER_USER": "60/minute;1000/day",
     "LIMIT_WS_EVENTS_PER_IP": "1200/minute;100000/day",
     "PROXY_HOPS": 0,   # reverse proxies in front of the server whose X-Forwarded-For is trusted
+    # Several processes or machines (docs/deployment.md "Several processes"): the doorbell between
+    # them, and how often each sends what no doorbell brought (the most a lost one delays a prompt).
+    "REDIS_URL": None,        # e.g. redis://127.0.0.1:6379/0; unset: one process
+    "SWEEP_INTERVAL": 2.0,    # seconds
 }
 
 # Environment values are strings; these keys are converted to the type of their default.
 _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "WS_MAX_MESSAGE", "WS_PING_INTERVAL",
              "WS_HELLO_TIMEOUT", "WS_MAX_PER_ADDRESS", "WS_MAX_PER_USER",
              "WEBHOOK_MAX_ATTEMPTS", "RETENTION_INTERVAL", "ALERTS_INTERVAL", "PROXY_HOPS"}
-_FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX"}
+_FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX", "SWEEP_INTERVAL"}
 _BOOL_KEYS = {"DEMO", "RATELIMIT_ENABLED"}
 _INT_KEYS |= {"THEME_GROWTH_INTERVAL", "THEME_GROWTH_DAYS"}
 

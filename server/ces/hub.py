@@ -26,7 +26,8 @@ class Socket(Protocol):
 
 
 class Connection:
-    __slots__ = ("ws", "session", "site", "user_id", "locale", "alive", "address", "_send_lock", "__weakref__")
+    __slots__ = ("ws", "session", "site", "user_id", "locale", "alive", "address", "sent", "_send_lock",
+                 "__weakref__")
 
     def __init__(self, ws: Socket, address: str | None = None) -> None:
         self.ws = ws
@@ -36,6 +37,9 @@ class Connection:
         self.locale: str | None = None
         self.alive = True
         self.address = address
+        # The ids of the prompts this socket was sent and not told closed: a prompt goes to a tab
+        # once, whichever doorbell, sweep or reconnect brings it (None until the first one).
+        self.sent: set[str] | None = None
         self._send_lock = threading.Lock()
 
     @property
@@ -56,6 +60,30 @@ class Connection:
             except Exception:  # a closed or broken socket: the reader thread will clean up
                 self.alive = False
                 return False
+
+    def send_prompt(self, prompt_id: str, message: dict[str, Any]) -> bool:
+        """Send a prompt unless this socket already has it; True when it was sent now."""
+        data = compact_json(message)
+        with self._send_lock:
+            if not self.alive or (self.sent is not None and prompt_id in self.sent):
+                return False
+            try:
+                self.ws.send(data)
+            except Exception:
+                self.alive = False
+                return False
+            if self.sent is None:
+                self.sent = set()
+            self.sent.add(prompt_id)
+            return True
+
+    def forget(self, prompt_id: str) -> bool:
+        """The prompt is off this tab (closed); True when it had been sent here."""
+        with self._send_lock:
+            if self.sent is None or prompt_id not in self.sent:
+                return False
+            self.sent.discard(prompt_id)
+            return True
 
     def close(self, code: int, reason: str) -> None:
         """Close with a websocket close code; the socket's loop ends at once."""
@@ -139,6 +167,11 @@ class Hub:
             if conn is not exclude and conn.send(message):
                 sent += 1
         return sent
+
+    def users(self) -> dict[tuple[int, str], list[Connection]]:
+        """A snapshot of every identified user's open sockets (for the sweep)."""
+        with self._lock:
+            return {key: list(conns) for key, conns in self._by_user.items()}
 
     def count(self) -> int:
         with self._lock:

@@ -24,7 +24,6 @@ from .core.decision import Decision, Event, Trigger, decide, transaction_of
 from .core.fatigue import CLOSED_STATUSES, PastPrompt, SurveyCounts, UserHistory
 from .core.time_zones import day_start
 from .core.visits import Visit, current, uses_visits
-from .delivery import push_prompt
 from .services import Services
 from .storage import new_prompt_id
 from .storage.erasure import opted_out_users
@@ -268,15 +267,7 @@ def _explained(result: Mapping[str, Any], trace: list[Decision], decision: Decis
 
 
 def _dispatch(services: Services, site_id: int, issued: list[tuple[str, str, float]]) -> None:
-    """Push the prompts that are due to their users' open sockets; schedule the delayed ones.
-
-    A user with no socket open right now needs nothing: the prompt is committed, and the widget
-    gets it on connecting (`deliver_pending`), so the database is not read for them.
-    """
-    now = services.now()
-    for prompt_id, user_id, deliver_after in issued:
-        if deliver_after > now:
-            if services.scheduler is not None:
-                services.scheduler.schedule(deliver_after, prompt_id)
-        elif services.hub.connections(site_id, user_id):
-            push_prompt(services, prompt_id)
+    """Ring the doorbells of the users given a due prompt (whichever process holds their sockets
+    sends it); time the delayed ones. A user with no socket open anywhere gets it on connecting."""
+    if issued and services.courier is not None:
+        services.courier.prompts_issued(site_id, issued)

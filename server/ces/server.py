@@ -1,12 +1,13 @@
 """Production serving: gunicorn with an event-loop worker (gevent, `ces.worker.Worker`).
 
 Each connection is a greenlet: an idle widget socket costs a few KB and no thread, and a slow or
-silent client holds up nobody. `connections` bounds what one process holds. One worker process:
-the hub of open sockets lives in that process (see docs/deployment.md).
+silent client holds up nobody. `connections` bounds what one process holds. Several worker
+processes need the doorbell between them (CES_REDIS_URL, bus.py): each holds its own sockets.
 """
 from __future__ import annotations
 
 import logging
+import os
 import resource
 from typing import Any, Callable
 
@@ -34,13 +35,27 @@ class Gunicorn(BaseApplication):  # type: ignore[misc]
 DEFAULT_CONNECTIONS = 25_000
 
 
-def serve(host: str, port: int, overrides: dict[str, Any], connections: int = DEFAULT_CONNECTIONS) -> None:
+def worker_count(requested: int | None, redis_url: str | None) -> int:
+    """The worker processes to run: one per core with a bus, one without; ValueError for several
+    asked without a bus (each would hold its own sockets, and a prompt decided in one would reach a
+    user connected to another only at its next sweep)."""
+    if requested is None:
+        return max(1, os.cpu_count() or 1) if redis_url else 1
+    if requested > 1 and not redis_url:
+        raise ValueError(f"--workers {requested} needs CES_REDIS_URL (e.g. redis://127.0.0.1:6379/0): worker "
+                         "processes ring each other through Redis when a prompt is decided for a user connected "
+                         "to another one. Set it, or run one worker (docs/deployment.md \"Several processes\").")
+    return requested
+
+
+def serve(host: str, port: int, overrides: dict[str, Any], connections: int = DEFAULT_CONNECTIONS,
+          workers: int = 1) -> None:
     raise_open_file_limit(connections)
 
     def load() -> Any:
         from .app import create_app
         return create_app(overrides)
-    Gunicorn(options(host, port, connections), load).run()
+    Gunicorn({**options(host, port, connections), "workers": workers}, load).run()
 
 
 RESERVED_FILES = 64  # listeners, the SQLite pool and its WAL files, logs, pipes

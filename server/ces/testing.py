@@ -273,7 +273,7 @@ class LiveServer:
             client.close()
         self._server.shutdown()
         self._thread.join(timeout=5)
-        if self.services.scheduler is not None:
-            self.services.scheduler.stop()
+        if self.services.courier is not None:
+            self.services.courier.stop()
         self.app.extensions["ces_retention"].stop()
         self.app.extensions["ces_alerts"].stop()

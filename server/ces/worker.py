@@ -32,4 +32,6 @@ class Worker(GeventWorker):  # type: ignore[misc]
         if services is not None:
             closed = services.hub.close_all(RESTART_CODE, "Server restarting; reconnect.")
             log.info("closed %d widget sockets for the restart", closed)
+            if services.courier is not None:
+                services.courier.stop()  # its presence row goes: the connected count drops at once
 

@@ -16,7 +16,6 @@ from . import answering
 from .core import origins, protocol
 from .core.identity import ANONYMOUS_PREFIX, is_anonymous, keys_in_force, verify
 from .core.limits import check_object
-from .delivery import deliver_pending
 from .hub import Connection
 from .ingest import ingest
 from .rate_limits import spend_ws_event, spend_ws_message
@@ -107,6 +106,8 @@ class WidgetSession:
     def _join(self, user: str, msg: protocol.ClientMessage) -> None:
         """Become `user`: leave the hub under the old id, join under the new, get pending prompts."""
         self.services.hub.remove(self.conn)
+        if user != self.conn.user_id:
+            self.conn.sent = None  # another user's prompts: none of them is on screen
         self.conn.user_id = user
         if msg.get("locale"):
             self.conn.locale = msg.get("locale")
@@ -123,7 +124,8 @@ class WidgetSession:
         if self.visit:
             touch_visit(self.services.storage, self.conn.site["id"], user, self.visit, self.services.now())  # type: ignore[index]
         self.conn.send(protocol.welcome(user, self.conn.session))
-        deliver_pending(self.services, self.conn)
+        if self.services.courier is not None:
+            self.services.courier.deliver_pending(self.conn)
 
     def on_hello(self, msg: protocol.ClientMessage) -> None:
         if self.conn.site is not None:
@@ -188,7 +190,7 @@ class WidgetSession:
         prompt_id = msg.get("prompt")
         status = answering.answer(self.services, *self._ids(), prompt_id, msg.get("score"), msg.get("comment"))
         self.conn.send(protocol.ack(msg.ref, prompt=prompt_id, status=status))  # after the commit
-        self.services.hub.send_to_user(*self._ids(), protocol.close(prompt_id, "answered"), exclude=self.conn)
+        self._closed(prompt_id, status)
 
     def on_comment(self, msg: protocol.ClientMessage) -> None:
         status = answering.add_comment(self.services, *self._ids(), msg.get("prompt"), msg.get("comment"))
@@ -198,7 +200,12 @@ class WidgetSession:
         prompt_id = msg.get("prompt")
         status = answering.dismiss(self.services, *self._ids(), prompt_id)
         self.conn.send(protocol.ack(msg.ref, prompt=prompt_id, status=status))
-        self.services.hub.send_to_user(*self._ids(), protocol.close(prompt_id, "dismissed"), exclude=self.conn)
+        self._closed(prompt_id, status)
+
+    def _closed(self, prompt_id: str, status: str) -> None:
+        """Off the user's other tabs, on every process (a re-sent answer closes nothing new)."""
+        if status != "duplicate" and self.services.courier is not None:
+            self.services.courier.prompts_closed(*self._ids(), [prompt_id], by=self.conn)
 
 
 def without_compression(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:

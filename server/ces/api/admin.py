@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError
 
 from .. import audit, rules_editing
 from ..rules_editing import SURVEY_FIELDS, TRIGGER_FIELDS, survey_json, trigger_json  # noqa: F401 (re-exported)
+from ..delivery import survey_screens_changed
 from ..storage import Storage
 from .admin_schemas import DecisionsQuerySchema, ListQuerySchema, TriggerListQuerySchema
 from .auth import current_scope
@@ -147,6 +148,7 @@ def pause_survey(survey_id: int):
     _survey_or_404(survey_id)
     row = _storage().update_row("surveys", survey_id, {"status": "paused"}, _now())
     _audit("survey.pause", f"survey:{survey_id}")
+    survey_screens_changed(current_app.extensions["ces"], survey_id)  # its prompts leave the screens
     return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 
@@ -155,6 +157,7 @@ def resume_survey(survey_id: int):
     _survey_or_404(survey_id)
     row = _storage().update_row("surveys", survey_id, {"status": "active"}, _now())
     _audit("survey.resume", f"survey:{survey_id}")
+    survey_screens_changed(current_app.extensions["ces"], survey_id)  # and come back
     return jsonify(survey_json(row))  # type: ignore[arg-type]
 
 

@@ -16,7 +16,6 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .. import audit
-from ..core import protocol
 from ..services import Services
 from ..storage import erasure
 from .auth import bearer_token, current_admin, current_scope
@@ -99,8 +98,8 @@ def _not_found(user_id: str, site: dict[str, Any]) -> ApiError:
 
 def _close_on_screens(services: Services, site_id: int, user_id: str, prompt_ids: list[str]) -> None:
     """Take prompts that no longer exist (or may no longer be answered) off the user's open tabs."""
-    for prompt_id in prompt_ids:
-        services.hub.send_to_user(site_id, user_id, protocol.close(prompt_id, "expired"))
+    if prompt_ids and services.courier is not None:
+        services.courier.prompts_closed(site_id, user_id, prompt_ids)
 
 
 @bp.delete("/users/<path:user_id>")

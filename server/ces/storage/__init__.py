@@ -292,30 +292,12 @@ class Storage:
             "select * from prompts where site_id = ? and user_id = ? and status in ('issued','delivered','shown') "
             "and deliver_after <= ? and expires_at > ? order by created_at", [site_id, user_id, now, now])
 
-    def delayed_prompts(self, now: float) -> list[tuple[float, str]]:
-        """(deliver_after, id) of every open prompt still waiting for its delay, on every site.
-
-        Read once when a server starts, so that a restart loses no delayed prompt. The partial
-        index of open prompts by expiry bounds the scan to prompts that can still be shown.
-        """
-        return [(r["deliver_after"], r["id"]) for r in self.db.query(
-            f"select id, deliver_after from prompts where {OPEN_PROMPT} and expires_at > ? and deliver_after > ?",
-            [now, now])]
-
     def expire_due(self, now: float) -> int:
         with self.write(durable=False) as db:  # derived from expires_at: recomputable
             cur = db.execute(
                 f"update prompts set status = 'expired', closed_at = expires_at where {OPEN_PROMPT} "
                 "and expires_at <= ?", [now])
             return cur.rowcount
-
-    def mark_delivered(self, prompt_ids: list[str], now: float) -> None:
-        if not prompt_ids:
-            return
-        marks = ",".join("?" * len(prompt_ids))
-        with self.write() as db:
-            db.execute(f"update prompts set status = 'delivered', delivered_at = ? "
-                       f"where status = 'issued' and id in ({marks})", [now, *prompt_ids])
 
     def mark_shown(self, prompt_id: str, now: float, locale: str | None) -> None:
         with self.write() as db:

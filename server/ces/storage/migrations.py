@@ -387,3 +387,23 @@ def insight_notices(db: Database) -> None:
     from . import insights
     for sql in insights.I15_INSIGHT_NOTICES_SQL:
         db.execute(sql)
+
+
+# Plain DDL (portable: the PostgreSQL engine converts the list with pg_ddl()).
+I16_SCALE_OUT_SQL = [
+    # When one process took the ringing of a delayed prompt that fell due (docs/deployment.md,
+    # "Several processes"): the claim is an update of this column, so exactly one process rings it.
+    "alter table prompts add column rung_at real",
+    "create index if not exists idx_prompts_delayed_unrung on prompts (deliver_after) "
+    "where status = 'issued' and rung_at is null and deliver_after > created_at",
+    # One row per server process, refreshed by its sweep: the widgets connected across processes.
+    """create table if not exists server_processes (
+        id text primary key, host text not null, pid integer not null, sockets integer not null,
+        started_at real not null, seen_at real not null)""",
+]
+
+
+@migrations(name="0800_i16_scale_out")
+def scale_out(db: Database) -> None:
+    for sql in I16_SCALE_OUT_SQL:
+        db.execute(sql)
