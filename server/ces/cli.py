@@ -63,7 +63,8 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
             audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
-    click.echo(f"Listening on {base} (database {db})")
+    click.echo(f"Listening on {base} (database {storage.describe()})")
+    storage.shutdown()  # the server process opens its own connections
     from .server import serve
     serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections)
 

@@ -21,6 +21,7 @@ from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
+from .dialect import SQLITE, Dialect
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
 OPEN = "('issued','delivered','shown')"
@@ -31,7 +32,7 @@ ROLLUP_CHUNK = 200_000
 
 # -- filters ----------------------------------------------------------------------------------
 
-def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
+def _prop_clause(p: PropertyFilter, params: list[Any], dialect: Dialect = SQLITE) -> str:
     value = "json_extract(e.properties, ?)"
     if p.op == "exists":
         params.append(p.json_path)
@@ -39,7 +40,7 @@ def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
     if p.op in ("gt", "gte", "lt", "lte"):
         sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[p.op]
         params.extend([p.json_path, p.json_path, p.values[0]])
-        return f"(json_type(e.properties, ?) in ('integer','real') and {value} {sym} ?)"
+        return f"(json_type(e.properties, ?) in ('integer','real') and {dialect.number(value)} {sym} ?)"
     marks = ",".join("?" * len(p.values))
     params.append(p.json_path)
     params.extend(p.values)
@@ -49,7 +50,7 @@ def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
 
 
 def _where(q: ReportQuery, survey_id: int, time_col: str, params: list[Any],
-           answers: bool = True) -> str:
+           answers: bool = True, dialect: Dialect = SQLITE) -> str:
     """WHERE clauses on `a` (answers, when `answers`), `p` (prompts) and `e` (events)."""
     table = "a" if answers else "p"
     clauses = [f"{table}.survey_id = ?"]
@@ -70,7 +71,7 @@ def _where(q: ReportQuery, survey_id: int, time_col: str, params: list[Any],
         clauses.append("p.variant = ?")
         params.append(q.variant)
     for p in q.properties:
-        clauses.append(_prop_clause(p, params))
+        clauses.append(_prop_clause(p, params, dialect))
     return " and ".join(clauses)
 
 
@@ -88,10 +89,11 @@ def bucket_case(expr: str, bounds: Sequence[float]) -> str:
     return f"case {' '.join(parts)} else '{labels[-1][0]}' end"
 
 
-def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float]) -> tuple[str, str]:
+def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float],
+                dialect: Dialect = SQLITE) -> tuple[str, str]:
     kind = (f"case {type_expr} when 'integer' then 'number' when 'real' then 'number' "
             f"when 'text' then 'text' else 'bool' end")
-    value = (f"case when {type_expr} in ('integer','real') then {bucket_case(value_expr, bounds)} "
+    value = (f"case when {type_expr} in ('integer','real') then {bucket_case(dialect.number(value_expr), bounds)} "
              f"when {type_expr} = 'text' then {value_expr} when {type_expr} = 'true' then 'true' else 'false' end")
     return kind, value
 
@@ -100,7 +102,7 @@ UTC_DAY = "cast(a.created_at / 86400 as integer)"
 
 
 def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
-                   params: list[Any], day: str = UTC_DAY) -> tuple[str, str, str, str]:
+                   params: list[Any], day: str = UTC_DAY, dialect: Dialect = SQLITE) -> tuple[str, str, str, str]:
     """SQL for the driver on the base tables: (kind, value or bucket label, "the value is usable",
     and a subquery of the filtered answers as day, trigger_id, score, jt, jv), the first three
     over the subquery's jt (JSON type) and jv (value). Appends the subquery's parameters.
@@ -108,10 +110,10 @@ def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[fl
     The subquery reads each answer's property once: LIMIT -1 keeps SQLite from flattening it into
     the outer query, which would parse the JSON again in every branch of the CASE expressions.
     """
-    kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS)
+    kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS, dialect)
     path = "$." + key
     params.extend([path, path])
-    where = _where(q, survey_id, "a.created_at", params)
+    where = _where(q, survey_id, "a.created_at", params, dialect=dialect)
     answers = (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                "a.score as score, json_type(e.properties, ?) as jt, json_extract(e.properties, ?) as jv "
                f"from {_answers_from(q, events=True)} where {where} limit -1")
@@ -122,6 +124,7 @@ def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[fl
 class Reports:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self.dialect = storage.dialect
 
     @property
     def conn(self):  # noqa: ANN201
@@ -130,7 +133,7 @@ class Reports:
     # -- rollups -------------------------------------------------------------------------------
     def refresh_rollups(self) -> int:
         """Fold the answers added since the last refresh into the rollups; how many were added."""
-        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
+        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS, self.dialect)
 
         def fold(conn: Any, last: int, upto: int) -> None:
             conn.execute(
@@ -241,7 +244,7 @@ class Reports:
                 params.append(q.variant)
             return sql
         day = self.day_sql(q, survey_id)
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         return (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                 f"a.score as score, 1 as n from {_answers_from(q)} where {where}")
 
@@ -277,7 +280,8 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
+                                                       self.dialect)
         return self.conn.execute(f"select {kind}, {value}, score, count(*) from ({answers}) where {usable} "
                                  "group by 1, 2, 3", params).fetchall()
 
@@ -291,7 +295,8 @@ class Reports:
         key, then its event, then parses the event's JSON): one scan instead of two halves the time.
         """
         params: list[Any] = []
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
+                                                       self.dialect)
         return self.conn.execute(
             f"select day, trigger_id, score, case when {usable} then {kind} end, case when {usable} then {value} end, "
             f"count(*) from ({answers}) group by 1, 2, 3, 4, 5", params).fetchall()
@@ -301,7 +306,7 @@ class Reports:
         if self.rollup_usable(q):
             return self._funnel_rollup(q, survey_id, trigger_ids)
         params: list[Any] = []
-        where = _where(q, survey_id, "p.created_at", params, answers=False)
+        where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
         row = self.conn.execute(
             "select count(*), "
@@ -327,7 +332,7 @@ class Reports:
                     sql += " and e.received_at < ?"
                     eparams.append(q.end)
                 for p in q.properties:
-                    sql += " and " + _prop_clause(p, eparams)
+                    sql += " and " + _prop_clause(p, eparams, self.dialect)
                 matched = self.conn.execute(sql, eparams).fetchone()[0]
             else:
                 matched = 0
@@ -400,7 +405,8 @@ class Reports:
     # -- lists ------------------------------------------------------------------------------------
     def comments(self, q: ReportQuery, survey_id: int) -> tuple[list[dict[str, Any]], int]:
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params) + " and a.comment is not null and a.comment != ''"
+        where = (_where(q, survey_id, "a.created_at", params, dialect=self.dialect)
+                 + " and a.comment is not null and a.comment != ''")
         if q.q:
             where += " and instr(lower(a.comment), lower(?)) > 0"
             params.append(q.q)
@@ -414,10 +420,11 @@ class Reports:
     def at_risk(self, q: ReportQuery, survey_id: int, high_effort_max: int) -> tuple[list[dict[str, Any]], int]:
         """Users whose latest answer (within the filters) scored at most `high_effort_max`."""
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         # SQLite returns the other columns of the row holding max(): each user's latest answer.
-        latest = (f"select a.id as id, a.score as score, a.followed_up_at as followed_up_at, "
-                  f"max(a.created_at) as created_at from {_answers_from(q)} where {where} group by a.user_id")
+        latest = self.dialect.latest_per_group("a.user_id", "a.created_at",
+                                               "a.id as id, a.score as score, a.followed_up_at as followed_up_at",
+                                               f"{_answers_from(q)} where {where}")
         outer = "where l.score <= ?"
         params.append(high_effort_max)
         if q.followed_up == "false":
@@ -445,7 +452,7 @@ class Reports:
     # -- export -----------------------------------------------------------------------------------
     def count_answers(self, q: ReportQuery, survey_id: int) -> int:
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         return self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
 
     def export_rows(self, q: ReportQuery, survey_id: int, chunk: int = 500) -> Iterator[tuple[Any, ...]]:
@@ -459,7 +466,8 @@ class Reports:
             params: list[Any] = []
             # "+a.survey_id": walk the answers by primary key (the keyset), not by the survey index,
             # which would sort every remaining row again for each chunk.
-            where = _where(q, survey_id, "a.created_at", params).replace("a.survey_id = ?", "+a.survey_id = ?", 1)
+            where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect).replace(
+                "a.survey_id = ?", "+a.survey_id = ?", 1)
             rows = self.conn.execute(
                 f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
                 f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
