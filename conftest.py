@@ -17,6 +17,14 @@ from ces.testing import LiveServer
 ENGINES = [e for e in os.environ.get("CES_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests of a SQLite-only feature (`ces backup` copies the SQLite file) run on SQLite only."""
+    keep = [i for i in items if not (i.get_closest_marker("sqlite_only") and "[postgresql" in i.nodeid)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[object]:
     from ces import testing_pg

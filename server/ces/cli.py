@@ -11,6 +11,7 @@ import click
 from . import audit
 from . import config as config_module
 from .bootstrap import allow_own_origins, own_origins, script_tag, seed_default_site
+from .cli_migrate import migrate_data
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update, webhook_group
 from .storage import Storage
 from .storage.tokens import TokenStore
@@ -156,6 +157,7 @@ site.add_command(site_update)
 site.add_command(site_rotate_secret)
 main.add_command(config_group)
 main.add_command(webhook_group)
+main.add_command(migrate_data)
 
 
 @main.group()

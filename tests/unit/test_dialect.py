@@ -10,9 +10,9 @@ from ces.storage.migrations_postgres import pg_ddl
 @pytest.mark.parametrize("sqlite, postgres", [
     ("select * from t where a = ? and b = ?", "select * from t where a = %s and b = %s"),
     ("select '?', 'x%y' from t where a like ?", "select '?', 'x%%y' from t where a like %s"),
-    ("select cast(a.created_at / 86400 as integer) from a", "select trunc(a.created_at / 86400)::bigint from a"),
+    ("select cast(a.created_at / 86400 as integer) from a", "select trunc((a.created_at / 86400)::double precision)::bigint from a"),
     ("select cast((x + case when x < 1 then 2 else 3 end) / 86400 as integer)",
-     "select trunc((x + case when x < 1 then 2 else 3 end) / 86400)::bigint"),
+     "select trunc(((x + case when x < 1 then 2 else 3 end) / 86400)::double precision)::bigint"),
     ("select cast(x as text)", "select cast(x as text)"),
     ("select cast(x as real)", "select cast(x as double precision)"),
     ("insert or ignore into t (id) values (?)", "insert into t (id) values (%s) on conflict do nothing"),
@@ -29,6 +29,12 @@ from ces.storage.migrations_postgres import pg_ddl
      "insert into r (k, n) values (%s, %s) on conflict (k) do update set n = r.n + excluded.n"),
     ("select strftime('%Y-%m-%dT%H:%M:%fZ', a.created_at, 'unixepoch')",
      """select to_char(to_timestamp(a.created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""),
+    ("insert into v (k, seen) values (?, ?) on conflict (k) do update set seen = max(seen, excluded.seen)",
+     "insert into v (k, seen) values (%s, %s) on conflict (k) do update set seen = greatest(v.seen, excluded.seen)"),
+    ("insert into u (k, a, b) values (?, ?, ?) on conflict (k) do update set a = excluded.a, b = excluded.b",
+     "insert into u (k, a, b) values (%s, %s, %s) on conflict (k) do update set a = excluded.a, b = excluded.b"),
+    ("select 1 from f cross join answers a on a.id = f.id cross join p on p.id = a.pid, json_each(x) j",
+     "select 1 from f join answers a on a.id = f.id join p on p.id = a.pid, json_each(x) j"),
 ])
 def test_sqlite_spellings_become_postgres(sqlite: str, postgres: str) -> None:
     assert to_postgres(sqlite)[0] == postgres

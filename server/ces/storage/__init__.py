@@ -558,7 +558,7 @@ class Storage:
         """What still refers to a survey: triggers (directly or as a variant), prompts."""
         triggers = self.one(
             "select count(*) as n from triggers t where t.survey_id = ?1 or exists "
-            "(select 1 from json_each(t.variants) v where json_extract(v.value, '$.survey_id') = ?1)",
+            "(select 1 from json_each(t.variants) v where cast(json_extract(v.value, '$.survey_id') as integer) = ?1)",
             [survey_id])
         prompts = self.one("select count(*) as n from prompts where survey_id = ?", [survey_id])
         return {"triggers": triggers["n"] if triggers else 0, "prompts": prompts["n"] if prompts else 0}

@@ -15,7 +15,7 @@ The rules, each applied outside string literals and quoted names:
 
 * placeholders: `?` → `%s`, `?N` → `%(pN)s` (a numbered one repeats a parameter); a literal `%`
   → `%%` (psycopg reads `%` as the start of a placeholder);
-* `cast(x as integer)` → `trunc(x)::bigint`: SQLite truncates toward zero, PostgreSQL rounds;
+* `cast(x as integer)` → `trunc((x)::double precision)::bigint`: SQLite truncates toward zero, PostgreSQL rounds;
   day numbers (`cast(t / 86400 as integer)`) must fall on the same day in both;
 * `insert or ignore into …` → `insert into … on conflict do nothing`;
 * `temp.name` → `pg_temp.name` (the connection's own temporary schema);
@@ -24,6 +24,8 @@ The rules, each applied outside string literals and quoted names:
 * `min(a, b)` / `max(a, b)` (SQLite's scalar forms) → `least(a, b)` / `greatest(a, b)`;
 * `strftime('%Y-%m-%dT%H:%M:%fZ', col, 'unixepoch')` (ISO 8601 UTC, milliseconds) → `to_char(…)`;
 * `a is ?` / `a is not ?` (SQLite's null-safe comparison) → `is not distinct from` / `is distinct from`;
+* `cross join t on …` (SQLite: an inner join in this order) → `join t on …` (PostgreSQL has no ON for
+  a cross join; its planner picks the order itself);
 * `from (select …)` without a name → `… as ces_subN` (PostgreSQL 15 requires the name);
 * `cast(x as real)` → `… as double precision` (PostgreSQL's real is 4 bytes);
 * `where 1` / `and (1)` (SQLite's true) → `true`;
@@ -156,8 +158,8 @@ def _calls(sql: str) -> str:
         if name == "cast":
             cast = re.match(r"(?s)(.*)\s+as\s+integer\s*$", inner, re.I)
             if cast:
-                sql = f"{sql[:m.start()]}trunc({cast.group(1)})::bigint{sql[close + 1:]}"
-                pos = m.start() + len("trunc(")
+                sql = f"{sql[:m.start()]}trunc(({cast.group(1)})::double precision)::bigint{sql[close + 1:]}"
+                pos = m.start() + len("trunc((")
                 continue
         elif _top_level_comma(inner):
             word = "least" if name == "min" else "greatest"
@@ -189,6 +191,7 @@ def _subquery_aliases(sql: str) -> str:
 
 
 def _words(part: str) -> str:
+    part = re.sub(r"\bcross\s+join\s+(\w+(?:\s+\w+)?)\s+on\b", r"join \1 on", part, flags=re.I)
     part = re.sub(r"\bis\s+not\s+(?=\?)", "is distinct from ", part, flags=re.I)
     part = re.sub(r"\bis\s+(?=\?)", "is not distinct from ", part, flags=re.I)
     part = re.sub(r"\bas\s+real\b", "as double precision", part, flags=re.I)
@@ -201,6 +204,20 @@ def _words(part: str) -> str:
 
 
 _INSERT_IGNORE = re.compile(r"^\s*insert\s+or\s+ignore\s+into\b", re.I)
+
+
+def _qualify_upsert(sql: str) -> str:
+    """In `on conflict … do update set a = f(a, excluded.a)`, the stored row's `a` becomes `t.a`:
+    PostgreSQL finds a bare column there ambiguous between the stored and the proposed row."""
+    table = re.match(r"\s*insert\s+into\s+(\w+)", sql, re.I)
+    upsert = re.search(r"\bdo\s+update\s+set\s+", sql, re.I)
+    if not table or not upsert:
+        return sql
+    head, tail = sql[:upsert.end()], sql[upsert.end():]
+    names = set(re.findall(r"(?:^|,)\s*(\w+)\s*=(?!=)", tail))
+    for name in names:
+        tail = re.sub(rf"(?<![.\w]){name}\b(?!\s*=(?!=))", f"{table.group(1)}.{name}", tail)
+    return head + tail
 
 
 _ISO = re.compile(r"strftime\('%Y-%m-%dT%H:%M:%fZ', ([\w.]+), 'unixepoch'\)", re.I)
@@ -219,9 +236,7 @@ def to_postgres(sql: str) -> tuple[str, bool]:
     sql = _subquery_aliases(_calls(_outside_literals(sql, _words)))
     if ignore:
         sql = sql.rstrip().rstrip(";") + " on conflict do nothing"
-    table = re.match(r"\s*insert\s+into\s+(\w+)", sql, re.I)
-    if table:  # `n = n + excluded.n`: PostgreSQL wants the stored row's column named by its table
-        sql = re.sub(r"(do\s+update\s+set\s+)(\w+)(\s*=\s*)\2\b", rf"\1\2\3{table.group(1)}.\2", sql, flags=re.I)
+    sql = _qualify_upsert(sql)
     return _placeholders(sql)
 
 

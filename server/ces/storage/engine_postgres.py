@@ -143,6 +143,8 @@ class PgDb:
         if verb in ("COMMIT", "ROLLBACK"):
             self.storage._end_read(commit=verb == "COMMIT")
             return Result(None)
+        if verb.startswith("PRAGMA"):  # SQLite's own settings (a WAL checkpoint): nothing to do here
+            return Result(None)
         text, numbered = to_postgres(sql)
         table = _insert_table(text)
         returning = table in ID_TABLES and " returning " not in text.lower()

@@ -62,10 +62,15 @@ STEPS: list[tuple[str, list[str]]] = [
             priority bigint default 0, recontact_wait bigint default 2592000, status text default 'active',
             created_at double precision, updated_at double precision)""",
         "create index idx_triggers_site_id_event_name on triggers (site_id, event_name)",
-        f"""create table events (id {ID}, site_id bigint not null, event_id text not null, user_id text not null,
+        # Event ids are given by the decisions (max(id) + 1 under the write lock, storage.rules_next_event_row),
+        # so a row inserted without one takes the same max(id) + 1 (SQLite's rowid rule), never a sequence's.
+        """create table events (id bigint primary key, site_id bigint not null, event_id text not null, user_id text not null,
             name text not null, properties text, timestamp double precision, received_at double precision,
             source text, decision text, reason text, detail text, trigger_id bigint, prompt_id text,
             rowid bigint generated always as (id) stored)""",
+        """create function ces_next_event_id() returns bigint language sql volatile as $$
+            select coalesce(max(id), 0) + 1 from events $$""",
+        "alter table events alter column id set default ces_next_event_id()",
         "create unique index idx_events_site_id_event_id on events (site_id, event_id)",
         "create index idx_events_site_id_user_id_received_at on events (site_id, user_id, received_at)",
         """create table prompts (id text primary key, site_id bigint not null, user_id text not null,

@@ -45,7 +45,7 @@ def _prop_clause(p: PropertyFilter, params: list[Any], dialect: Dialect = SQLITE
     params.append(p.json_path)
     params.extend(p.values)
     if p.op == "ne":
-        return f"coalesce({value} not in ({marks}), 1)"
+        return f"coalesce({value} not in ({marks}), 1 = 1)"  # `1 = 1`: true in both engines (PG has no int → bool)
     return f"{value} in ({marks})"
 
 
@@ -394,7 +394,7 @@ class Reports:
         return [dict(zip(("id", "name", "event_name"), r)) for r in self.conn.execute(
             "select t.id, t.name, t.event_name from triggers t where t.survey_id = ?1 or exists "
             "(select 1 from json_each(case when json_valid(t.variants) then t.variants else '[]' end) v "
-            " where json_extract(v.value, '$.survey_id') = ?1) order by 1", [survey_id])]
+            " where cast(json_extract(v.value, '$.survey_id') as integer) = ?1) order by 1", [survey_id])]
 
     def triggers_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         if not ids:
