@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
@@ -16,7 +17,7 @@ import pytest
 
 from ces.storage import Storage
 from ces.storage.migrations_postgres import STEPS
-from ces.testing import ces_serve, fresh_rows, http, release
+from ces.testing import WsClient, ces_serve, fresh_rows, http, release
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.timeout(240)]
 THREADS = 8  # per server
@@ -110,3 +111,83 @@ def test_daily_quota_of_50_under_8_threads_times_2_servers_issues_exactly_50(ser
     assert reasons.count("prompted") == 50, sorted(set(reasons))
     assert reasons.count("quota_reached") == 190
     assert fresh_rows(servers.db, "select count(*) from prompts where survey_id = ?", [servers.survey_id]) == [(50,)]
+
+
+def _answer(server_url: str, site_key: str, user: str, score: int) -> str:
+    """The user's prompt, from a socket on `server_url`: shown, then answered; the ack's status."""
+    ws = WsClient(server_url.replace("http://", "ws://") + "/ws")
+    try:
+        ws.send({"type": "hello", "site": site_key, "user": user})
+        ws.expect("welcome", timeout=20)
+        prompt_id = ws.expect("prompt", timeout=20)["prompt"]["id"]
+        ws.send({"type": "shown", "prompt": prompt_id, "id": "s"})
+        ws.expect("ack", timeout=20)
+        ws.send({"type": "answer", "prompt": prompt_id, "score": score, "id": "a"})
+        return ws.expect("ack", timeout=20)["status"]
+    finally:
+        ws.close()
+
+
+def test_answers_through_both_servers_while_reports_run_keep_the_rollups_exact(servers: TwoServers) -> None:
+    users = [f"answerer-{i}" for i in range(48)]
+    results = servers.hammer([{"user_id": u, "name": "checkout_completed"} for u in users])
+    assert all(r["reason"] == "prompted" for r in results)
+    token = servers.storage.create_admin_token("rollups", time.time())[1]
+    stop = threading.Event()
+    reports: list[int] = []
+
+    def read_reports() -> None:  # the rollups are folded in by whichever report runs, on either server
+        i = 0
+        while not stop.is_set():
+            status, body = http("GET", f"{servers.urls[i % 2]}/api/v1/surveys/{servers.survey_id}/report", token=token)
+            assert status == 200, body
+            reports.append(body["score"]["n"])
+            i += 1
+
+    reader = threading.Thread(target=read_reports)
+    reader.start()
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            acks = list(pool.map(lambda i: _answer(servers.urls[i % 2], servers.site["site_key"], users[i],
+                                                   1 + i % 7), range(len(users))))
+    finally:
+        stop.set()
+        reader.join()
+    assert acks == ["answered"] * len(users)
+    assert reports, "no report ran during the answers"
+    status, report = http("GET", f"{servers.urls[0]}/api/v1/surveys/{servers.survey_id}/report", token=token)
+    assert status == 200
+    base = dict(fresh_rows(servers.db, "select score, count(*) from answers where survey_id = ? group by score",
+                           [servers.survey_id]))
+    assert report["score"]["n"] == sum(base.values()) == len(users)
+    rollup = dict(fresh_rows(servers.db, "select score, sum(n) from report_answers_daily where survey_id = ? "
+                                         "group by score", [servers.survey_id]))
+    assert rollup == base  # every answer counted once: none lost, none twice, whoever folded it
+
+
+def test_a_second_answer_on_the_other_server_is_refused(servers: TwoServers) -> None:
+    servers.hammer([{"user_id": "twice", "name": "checkout_completed"}])
+    assert _answer(servers.urls[0], servers.site["site_key"], "twice", 3) == "answered"
+    prompt_id = fresh_rows(servers.db, "select id from prompts where user_id = 'twice'")[0][0]
+    ws = WsClient(servers.urls[1].replace("http://", "ws://") + "/ws")
+    try:
+        ws.send({"type": "hello", "site": servers.site["site_key"], "user": "twice"})
+        ws.expect("welcome", timeout=20)
+        ws.send({"type": "answer", "prompt": prompt_id, "score": 7, "id": "again"})
+        reply = ws.expect("error", timeout=20)
+    finally:
+        ws.close()
+    assert reply["ref"] == "again" and reply["code"] == "already_answered"
+    assert fresh_rows(servers.db, "select score from answers where prompt_id = ?", [prompt_id]) == [(3,)]
+
+
+def test_a_durable_write_commits_with_synchronous_commit_on(pg_cluster) -> None:
+    storage = Storage(pg_cluster.new_database())
+    try:
+        with storage.write() as db:
+            durable = db.execute("show synchronous_commit").fetchone()[0]
+        with storage.write(durable=False) as db:
+            relaxed = db.execute("show synchronous_commit").fetchone()[0]
+        assert (durable, relaxed) == ("on", "off")  # an acknowledged answer waits for the WAL flush
+    finally:
+        release(storage)
