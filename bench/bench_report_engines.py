@@ -67,13 +67,13 @@ def seed(storage: Storage, answers: int) -> int:
                 answer_rows.append((pid, site["id"], survey["id"], user, max(1, min(7, round(ease))),
                                     "It took too long" if rng.random() < 0.05 else None, t + 20))
         with storage.write(durable=False) as db:
-            db.executemany("insert into events (id, site_id, event_id, user_id, name, properties, timestamp, "
+            db.conn.executemany("insert into events (id, site_id, event_id, user_id, name, properties, timestamp, "
                            "received_at, source, decision, reason, trigger_id, prompt_id) "
                            "values (?,?,?,?,?,?,?,?,?,?,?,?,?)", events)
-            db.executemany("insert into prompts (id, site_id, user_id, survey_id, trigger_id, event_row, status, "
+            db.conn.executemany("insert into prompts (id, site_id, user_id, survey_id, trigger_id, event_row, status, "
                            "locale, created_at, deliver_after, expires_at, delivered_at, shown_at, closed_at) "
                            "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", prompt_rows)
-            db.executemany("insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
+            db.conn.executemany("insert into answers (prompt_id, site_id, survey_id, user_id, score, comment, created_at) "
                            "values (?,?,?,?,?,?,?)", answer_rows)
     Reports(storage).rebuild_funnel_rollup()
     storage.db.execute("analyze")

@@ -123,7 +123,7 @@ class PgCluster:
 
     def stop(self) -> None:
         if self._started:
-            subprocess.run(_as_owner([self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            subprocess.run(_as_owner([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"]),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self._started = False
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -94,6 +94,7 @@ class Storage:
         return super().__new__(cls)
 
     dialect: Dialect = SQLITE  # what differs between the engines beyond spelling (dialect.py)
+    streams_rows = False  # server-side cursors (`streaming()`): PostgreSQL's engine has them
 
     @property
     def engine(self) -> str:

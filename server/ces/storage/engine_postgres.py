@@ -218,6 +218,7 @@ class PgDb:
 class PostgresStorage(Storage):
     """`Storage` whose connections are PostgreSQL's (see the module's docstring)."""
     dialect = POSTGRES
+    streams_rows = True
 
     def __init__(self, path: str, synchronous: str = "FULL", pool_size: int = 10) -> None:
         self.path = path
@@ -319,11 +320,16 @@ class PostgresStorage(Storage):
     def streaming(self, sql: str, params: Sequence[Any] = (), size: int = 2000) -> Iterator[Iterator[tuple[Any, ...]]]:
         """Rows of `sql` through a server-side cursor, `size` per round trip: memory stays bounded."""
         text, numbered = to_postgres(sql)
-        with self.pool.connection() as conn, conn.transaction(), \
-                conn.cursor(name="ces_stream") as cur:
-            cur.itersize = size
-            cur.execute(text, postgres_params(numbered, params))
-            yield iter(cur)
+        with self.pool.connection() as conn, conn.transaction():
+            # DECLARE/FETCH spelled out: psycopg's named cursor would quote its FETCH count with
+            # the untyped number dumper these connections use.
+            conn.execute(f"declare ces_stream no scroll cursor for {text}", postgres_params(numbered, params))
+
+            def rows() -> Iterator[tuple[Any, ...]]:
+                while batch := conn.execute(f"fetch forward {int(size)} from ces_stream").fetchall():
+                    yield from batch
+
+            yield rows()
 
     def table_names(self) -> list[str]:
         return [r[0] for r in self._db.execute(

@@ -450,6 +450,10 @@ class Reports:
             db.execute("update answers set followed_up_at = ? where id = ?", [when, answer_id])
 
     # -- export -----------------------------------------------------------------------------------
+    @staticmethod
+    def _export_sql(q: ReportQuery, where: str) -> str:
+        return _export_select(q, where)
+
     def count_answers(self, q: ReportQuery, survey_id: int) -> int:
         params: list[Any] = []
         where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
@@ -459,8 +463,17 @@ class Reports:
         """Answers with their prompt, trigger and event, by answer id, `chunk` rows per query.
 
         Keyset pagination: each chunk is its own short query, so memory stays constant and no
-        read transaction is held open while a slow client downloads.
+        read transaction is held open while a slow client downloads. An engine with server-side
+        cursors (PostgreSQL: `storage.streams_rows`) runs the one query through a cursor instead,
+        `chunk` rows per fetch: bounded memory too, and no re-planning of a query per chunk (its
+        reader does not block writers).
         """
+        if self.storage.streams_rows:
+            params: list[Any] = []
+            where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
+            with self.storage.streaming(self._export_sql(q, where) + " order by a.id", params, size=chunk * 4) as rows:
+                yield from rows
+            return
         after = 0
         while True:
             params: list[Any] = []
@@ -468,18 +481,21 @@ class Reports:
             # which would sort every remaining row again for each chunk.
             where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect).replace(
                 "a.survey_id = ?", "+a.survey_id = ?", 1)
-            rows = self.conn.execute(
-                f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
-                f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
-                f"{_iso('p.shown_at')}, p.trigger_id, t.name, e.event_id, e.name, {_iso('e.timestamp')}, e.properties "
-                f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id "
-                f"where {where} and a.id > ? order by a.id limit ?", params + [after, chunk]).fetchall()
+            rows = self.conn.execute(self._export_sql(q, where) + " and a.id > ? order by a.id limit ?",
+                                     params + [after, chunk]).fetchall()
             if not rows:
                 return
             yield from rows
             after = rows[-1][0]
             if len(rows) < chunk:
                 return
+
+
+def _export_select(q: ReportQuery, where: str) -> str:
+    return (f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
+            f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
+            f"{_iso('p.shown_at')}, p.trigger_id, t.name, e.event_id, e.name, {_iso('e.timestamp')}, e.properties "
+            f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id where {where}")
 
 
 def _iso(col: str) -> str:
