@@ -35,6 +35,10 @@ from ces.storage.migrations_postgres import pg_ddl
      "insert into u (k, a, b) values (%s, %s, %s) on conflict (k) do update set a = excluded.a, b = excluded.b"),
     ("select 1 from f cross join answers a on a.id = f.id cross join p on p.id = a.pid, json_each(x) j",
      "select 1 from f join answers a on a.id = f.id join p on p.id = a.pid, json_each(x) j"),
+    ("select coalesce(sum(p.shown_at is not null or p.status in ('answered','dismissed')), 0), "
+     "coalesce(sum(n), 0) from p",
+     "select count(*) filter (where p.shown_at is not null or p.status in ('answered','dismissed')), "
+     "coalesce(sum(n), 0) from p"),
 ])
 def test_sqlite_spellings_become_postgres(sqlite: str, postgres: str) -> None:
     assert to_postgres(sqlite)[0] == postgres

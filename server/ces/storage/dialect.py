@@ -27,6 +27,8 @@ The rules, each applied outside string literals and quoted names:
 * `cross join t on …` (SQLite: an inner join in this order) → `join t on …` (PostgreSQL has no ON for
   a cross join; its planner picks the order itself);
 * `from (select …)` without a name → `… as ces_subN` (PostgreSQL 15 requires the name);
+* `coalesce(sum(<condition>), 0)` (SQLite counts true conditions by summing them) →
+  `count(*) filter (where <condition>)`;
 * `cast(x as real)` → `… as double precision` (PostgreSQL's real is 4 bytes);
 * `where 1` / `and (1)` (SQLite's true) → `true`;
 * `on conflict … do update set n = n + excluded.n` → `… = <table>.n + excluded.n` (unqualified,
@@ -124,6 +126,16 @@ def _matching_paren(sql: str, open_at: int) -> int:
     raise ValueError(f"unbalanced parentheses in {sql!r}")
 
 
+def _balanced(expr: str) -> bool:
+    depth = 0
+    for c in expr:
+        depth += c == "("
+        depth -= c == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _top_level_comma(inner: str) -> bool:
     depth, quote = 0, None
     for c in inner:
@@ -141,7 +153,8 @@ def _top_level_comma(inner: str) -> bool:
     return False
 
 
-_CALL = re.compile(r"\b(cast|min|max)\s*\(", re.I)
+_CALL = re.compile(r"\b(cast|min|max|coalesce)\s*\(", re.I)
+_BOOLEAN = re.compile(r"(=|<|>|\bis\b|\bin\s*\(|\bnot\b|\bor\b|\band\b)", re.I)
 
 
 def _calls(sql: str) -> str:
@@ -160,6 +173,14 @@ def _calls(sql: str) -> str:
             if cast:
                 sql = f"{sql[:m.start()]}trunc(({cast.group(1)})::double precision)::bigint{sql[close + 1:]}"
                 pos = m.start() + len("trunc((")
+                continue
+        elif name == "coalesce":
+            counted = re.match(r"(?s)\s*sum\s*\((.*)\)\s*,\s*0\s*$", inner)
+            if counted and _BOOLEAN.search(counted.group(1)) and _balanced(counted.group(1)):
+                # coalesce(sum(<condition>), 0): the number of rows where it holds. PostgreSQL counts
+                # them natively (a FILTER); summing booleans needs the slower SQL aggregate.
+                sql = f"{sql[:m.start()]}count(*) filter (where {counted.group(1)}){sql[close + 1:]}"
+                pos = m.start() + len("count(*) filter (where ")
                 continue
         elif _top_level_comma(inner):
             word = "least" if name == "min" else "greatest"
