@@ -73,7 +73,7 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
 _serve_options = [
     click.option("--host", default=None, help="Address to listen on (default: CES_LISTEN_HOST or 127.0.0.1)."),
     click.option("--port", default=None, type=int, help="Port to listen on (default: CES_PORT or 8000)."),
-    click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db)."),
+    click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db)."),
     click.option("--connections", default=None, type=int,
                  help="Open connections (widget sockets included) one process holds  [default: 25000]."),
     # Before the event-loop worker each socket held a thread; the old flag still sets the bound.
@@ -115,7 +115,7 @@ def site() -> None:
 
 @site.command("create")
 @click.argument("name")
-@click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 @click.option("--identity-verification/--no-identity-verification", default=False,
               help="Refuse widget users without a valid user hash.")
 @click.option("--origin", "origins", multiple=True, metavar="ORIGIN",
@@ -167,7 +167,7 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
-@click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 @click.option("--site", "site_key", default=None, help="Only this site (by its key); default: every site.")
 @click.option("--read-only", is_flag=True, help="Read, never change (GET only).")
 def token_create(name: str, db: str | None, site_key: str | None, read_only: bool) -> None:
@@ -184,7 +184,7 @@ def token_create(name: str, db: str | None, site_key: str | None, read_only: boo
 
 
 @token.command("list")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_list(db: str | None) -> None:
     """List admin tokens (never their secret)."""
     for row in TokenStore(_storage(db)).list():
@@ -195,7 +195,7 @@ def token_list(db: str | None) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_revoke(token_id: int, db: str | None) -> None:
     """Revoke an admin token by its id."""
     storage = _storage(db)
@@ -259,7 +259,7 @@ def _fmt(x: Any) -> str:
 @click.option("--interval", type=click.Choice(["day", "week", "month"]), default="week", show_default=True)
 @click.option("--driver", default=None, help="Event property to rank as an effort driver.")
 @click.option("--buckets", default=None, help="Bucket lower bounds for a numeric driver, e.g. 0,5,15.")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (same as the API).")
 def report(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
            locale: str | None, where: tuple[str, ...], interval: str, driver: str | None, buckets: str | None,
@@ -304,7 +304,7 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default="-",
               help="Output file (default: standard output).")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def export(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
            locale: str | None, where: tuple[str, ...], fmt: str, out: str, db: str | None) -> None:
     """Export a survey's answers (with prompt, trigger, event and user), streamed, with a progress bar."""
