@@ -161,7 +161,7 @@ def _calls(sql: str) -> str:
     """cast(x as integer) → trunc(x)::bigint; two-argument min/max → least/greatest (nested too)."""
     pos = 0
     while (m := _CALL.search(sql, pos)) is not None:
-        if _outside_literals(sql[:m.start()], lambda p: p).count("'") % 2:  # inside a literal
+        if sql[:m.start()].count("'") % 2:  # inside a string literal
             pos = m.end()
             continue
         open_at = m.end() - 1

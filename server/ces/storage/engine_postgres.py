@@ -35,7 +35,6 @@ from . import migrations_postgres
 from .dialect import POSTGRES, postgres_params, to_postgres
 
 WRITE_LOCK = 0x6365735F77  # "ces_w": the advisory lock every write() holds
-IntegrityError = psycopg.IntegrityError
 
 
 def is_postgres_url(url: str) -> bool:

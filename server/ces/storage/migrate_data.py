@@ -9,7 +9,7 @@ table's count is compared with its source's.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from . import Storage
 from .engine_postgres import PostgresStorage
@@ -92,7 +92,3 @@ def _without_rowid(source: Storage, table: str) -> bool:
 
 def totals(steps: list[tuple[str, list[str], int]]) -> int:
     return sum(n for _t, _c, n in steps)
-
-
-def describe(counts: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
-    return [{"table": t, "source": s, "target": d} for t, (s, d) in counts.items()]
