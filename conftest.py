@@ -44,11 +44,15 @@ def engine(request) -> str:
 
 
 @pytest.fixture
-def database(engine, tmp_path, request) -> str:
+def database(engine, tmp_path, request) -> Iterator[str]:
     """A fresh database of the engine under test: a SQLite file path, or a PostgreSQL URL."""
     if engine == "sqlite":
-        return str(tmp_path / "ces.db")
-    return request.getfixturevalue("pg_cluster").new_database()
+        yield str(tmp_path / "ces.db")
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
 
 
 @pytest.fixture
