@@ -211,6 +211,7 @@ def survey_insights(site: dict[str, Any], survey_id: int) -> Any:
     ctx["export_url"] = url_for("dashboard.survey_insights_customers_export", site_id=site["id"],
                                 survey_id=survey_id) + ("?" + urlencode(args) if args else "")
     ctx["group_labels"] = group_label
+    ctx["no_theme"] = driver_report.NO_THEME
     ctx["v"] = results_view.Helpers(site, survey, args, ctx)
     ctx["trigger_names"] = {str(t["id"]): t.get("name") or t.get("event_name") for t in ctx["options"]["triggers"]}
     return render_template("dashboard/insights.html", **ctx), status
