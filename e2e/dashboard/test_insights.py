@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard_support import axe_violations, screenshot, site_url
+from dashboard_support import axe_violations, login, screenshot, site_url
 from results_seed import seed_weeks
 
 XSS_COMMENT = '<img src=x onerror="document.body.dataset.pwned=1"> the delivery was late, parcel never arrived'
@@ -259,3 +259,18 @@ def test_a_survey_without_answers(dash: Page, live_server: Any) -> None:
     expect(dash.locator("#drivers")).to_contain_text("No event property")
     expect(dash.locator("#fix-first")).to_contain_text("Nothing scores worse")
     assert axe_violations(dash) == []
+
+
+def test_a_read_only_account_sees_the_customers_but_cannot_mark_them(page: Page, live_server: Any,
+                                                                   seeded: dict) -> None:
+    from ces.storage.tokens import TokenStore
+    _, token = TokenStore(live_server.services.storage).create("viewer", live_server.clock(), read_only=True)
+    login(page, live_server, token=token)
+    page.goto(insights_path(live_server, "?theme=delivery"))
+    expect(page.locator("#customer-rows tr[data-user='mallory']")).to_contain_text("Read-only account")
+    expect(page.locator(".contact-form")).to_have_count(0)
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    target = insights_path(live_server).replace("/insights", "/insights/contacted")
+    resp = page.request.post(target, form={"csrf_token": csrf or "", "user_id": "mallory", "theme": "delivery"})
+    assert resp.status == 403
+    assert not any(c["contacted"] for c in api(live_server, "customers", "?theme=delivery")["customers"])
