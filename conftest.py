@@ -1,16 +1,63 @@
-"""Fixtures shared by tests/ and e2e/: a real server on a free loopback port, fresh SQLite file."""
+"""Fixtures shared by tests/ and e2e/: a real server on a free loopback port, on a fresh database.
+
+Every test that takes `live_server` (or `database`) runs twice: on a fresh SQLite file and on a
+fresh PostgreSQL database of a throw-away cluster the run starts itself (ces.testing_pg: initdb in
+a temporary folder, a free loopback port, stopped at the end of the session even on failure).
+`-m "not postgresql"` or CES_TEST_ENGINES=sqlite runs the SQLite half only.
+"""
 from __future__ import annotations
 
+import os
 from typing import Iterator
 
 import pytest
 
 from ces.testing import LiveServer
 
+ENGINES = [e for e in os.environ.get("CES_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests of a SQLite-only feature (`ces backup` copies the SQLite file) run on SQLite only."""
+    keep = [i for i in items if not (i.get_closest_marker("sqlite_only") and "[postgresql" in i.nodeid)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    from ces import testing_pg
+    if not testing_pg.available():
+        pytest.fail("PostgreSQL is not installed (no initdb): `bash .ci/setup test` installs it")
+    cluster = testing_pg.PgCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=[pytest.param(e, marks=[pytest.mark.postgresql] if e == "postgresql" else [])
+                        for e in ENGINES])
+def engine(request) -> str:
+    return request.param
+
 
 @pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "ces.db")
+def database(engine, tmp_path, request) -> Iterator[str]:
+    """A fresh database of the engine under test: a SQLite file path, or a PostgreSQL URL."""
+    if engine == "sqlite":
+        yield str(tmp_path / "ces.db")
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def live_server(database) -> Iterator[LiveServer]:
+    server = LiveServer(database)
     try:
         yield server
     finally:

@@ -31,6 +31,9 @@ class BackupResult:
 def backup(source: str | os.PathLike, target: str | os.PathLike) -> BackupResult:
     """Copy the database at `source` to `target` (replaced if it exists)."""
     started = time.monotonic()
+    if str(source).startswith(("postgresql://", "postgres://")):
+        raise BackupError("`ces backup` copies a SQLite file; back a PostgreSQL database up with pg_dump "
+                          "(docs/deployment.md, PostgreSQL)")
     source, target = Path(source), Path(target)
     if not source.exists():
         raise BackupError(f"no database at {source}")

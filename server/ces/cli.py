@@ -11,6 +11,7 @@ import click
 from . import audit
 from . import config as config_module
 from .bootstrap import allow_own_origins, own_origins, script_tag, seed_default_site
+from .cli_migrate import migrate_data
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update, webhook_group
 from .storage import Storage
 from .storage.tokens import TokenStore
@@ -72,9 +73,10 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
             audit.record(storage, audit.cli_actor(), "site.update", f"site:{storage.first_site()['id']}",
                          {"allowed_origins_added": added, "by": "ces demo"})
         click.echo(f"Demo shop: {base}/demo/")
-    click.echo(f"Listening on {base} (database {db})")
+    click.echo(f"Listening on {base} (database {storage.describe()})")
     if workers > 1:
         click.echo(f"{workers} worker processes (--workers), ringing each other through CES_REDIS_URL")
+    storage.shutdown()  # the server process opens its own connections
     from .server import serve
     serve(host, port, {"DATABASE": db, "DEMO": demo}, connections=connections, workers=workers)
 
@@ -82,7 +84,7 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
 _serve_options = [
     click.option("--host", default=None, help="Address to listen on (default: CES_LISTEN_HOST or 127.0.0.1)."),
     click.option("--port", default=None, type=int, help="Port to listen on (default: CES_PORT or 8000)."),
-    click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db)."),
+    click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db)."),
     click.option("--connections", default=None, type=int,
                  help="Open connections (widget sockets included) one process holds  [default: 25000]."),
     # Before the event-loop worker each socket held a thread; the old flag still sets the bound.
@@ -129,7 +131,7 @@ def site() -> None:
 
 @site.command("create")
 @click.argument("name")
-@click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 @click.option("--identity-verification/--no-identity-verification", default=False,
               help="Refuse widget users without a valid user hash.")
 @click.option("--origin", "origins", multiple=True, metavar="ORIGIN",
@@ -171,6 +173,7 @@ site.add_command(site_update)
 site.add_command(site_rotate_secret)
 main.add_command(config_group)
 main.add_command(webhook_group)
+main.add_command(migrate_data)
 
 
 @main.group()
@@ -180,7 +183,7 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
-@click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 @click.option("--site", "site_key", default=None, help="Only this site (by its key); default: every site.")
 @click.option("--read-only", is_flag=True, help="Read, never change (GET only).")
 def token_create(name: str, db: str | None, site_key: str | None, read_only: bool) -> None:
@@ -197,7 +200,7 @@ def token_create(name: str, db: str | None, site_key: str | None, read_only: boo
 
 
 @token.command("list")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_list(db: str | None) -> None:
     """List admin tokens (never their secret)."""
     for row in TokenStore(_storage(db)).list():
@@ -208,7 +211,7 @@ def token_list(db: str | None) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_revoke(token_id: int, db: str | None) -> None:
     """Revoke an admin token by its id."""
     storage = _storage(db)
@@ -272,7 +275,7 @@ def _fmt(x: Any) -> str:
 @click.option("--interval", type=click.Choice(["day", "week", "month"]), default="week", show_default=True)
 @click.option("--driver", default=None, help="Event property to rank as an effort driver.")
 @click.option("--buckets", default=None, help="Bucket lower bounds for a numeric driver, e.g. 0,5,15.")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (same as the API).")
 @click.option("--insights", is_flag=True, help="Also print what drives effort and what to fix first (docs/insights.md).")
 def report(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
@@ -327,7 +330,7 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default="-",
               help="Output file (default: standard output).")
-@click.option("--db", default=None, help="SQLite database file.")
+@click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def export(survey_id: int, from_: str | None, to: str | None, trigger: str | None, variant: str | None,
            locale: str | None, where: tuple[str, ...], fmt: str, out: str, db: str | None) -> None:
     """Export a survey's answers (with prompt, trigger, event and user), streamed, with a progress bar."""

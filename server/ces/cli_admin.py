@@ -22,7 +22,7 @@ from .api.site_schemas import MAX_GRACE_SECONDS, SiteSchema
 from .storage import Storage
 from .storage.sites import SiteStore
 
-_DB = click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+_DB = click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 
 
 def open_storage(db: str | None) -> Storage:

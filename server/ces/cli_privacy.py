@@ -16,7 +16,7 @@ from . import audit
 from . import config as config_module
 from .storage import Storage
 
-_db_option = click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
+_db_option = click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
 
 
 def _storage(db: str | None) -> Storage:

@@ -29,6 +29,30 @@ from .services import Services
 from .storage import Storage
 
 
+def fresh_rows(db: str | Path, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    """Rows of `sql` read through a NEW connection to `db` (a SQLite file or a PostgreSQL URL):
+    what is really committed, not what the server's own connection sees."""
+    storage = Storage(str(db))
+    try:
+        return list(storage.db.execute(sql, list(params)).fetchall())
+    finally:
+        release(storage)
+
+
+def fresh_dicts(db: str | Path, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """fresh_rows() as dicts (column name → raw stored value)."""
+    storage = Storage(str(db))
+    try:
+        return [dict(r) for r in storage.db.query(sql, list(params))]
+    finally:
+        release(storage)
+
+
+def release(storage: Storage) -> None:
+    """Close what `storage` holds open (this thread's SQLite connection, or PostgreSQL's pool)."""
+    storage.shutdown()
+
+
 class OffsetClock:
     """Real time plus an offset that only grows."""
 
@@ -277,3 +301,4 @@ class LiveServer:
             self.services.courier.stop()
         self.app.extensions["ces_retention"].stop()
         self.app.extensions["ces_alerts"].stop()
+        release(self.services.storage)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from typing import Any
 
 from ces.storage.erasure import rebuild_rollups
@@ -59,14 +58,15 @@ def seed_rows(server: LiveServer, user: str, t0: float, statuses: tuple[str, ...
 
 
 def tables(db_path: str) -> dict[str, list[tuple]]:
-    """Every row of every table (sqlite's own and temp ones aside), sorted, by table."""
-    conn = sqlite3.connect(db_path)
+    """Every row of every table (the engine's own and temp ones aside), sorted, by table."""
+    from ces.storage import Storage
+    from ces.testing import release
+    storage = Storage(db_path)
     try:
-        names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' "
-                                            "and name not like 'sqlite_%' order by name")]
-        return {n: sorted(conn.execute(f'select * from "{n}"').fetchall(), key=repr) for n in names}
+        return {n: sorted(storage.db.execute(f'select * from "{n}"').fetchall(), key=repr)
+                for n in storage.table_names()}
     finally:
-        conn.close()
+        release(storage)
 
 
 def cells_containing(db_path: str, needles: list[str]) -> list[tuple[str, tuple]]:

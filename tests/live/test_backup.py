@@ -10,10 +10,14 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from ces.backup import BackupError, backup
 from ces.core.scoring import score as pure_score
 from ces.testing import LiveServer, ces_serve, http
 
+# `ces backup` copies the SQLite file; a PostgreSQL database is backed up with pg_dump (docs/deployment.md).
+pytestmark = pytest.mark.sqlite_only
 CES = str(Path(sys.executable).with_name("ces"))
 
 

@@ -24,7 +24,7 @@ def ces(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return out
 
 
-def snapshot(db: Path) -> dict[str, list]:
+def snapshot(db: Path | str) -> dict[str, list]:
     storage = Storage(str(db))
     try:
         return {t: storage.all(f"select * from {t} order by 1") for t in TABLES}
@@ -95,12 +95,12 @@ def test_one_invalid_trigger_refuses_the_whole_file(configured: LiveServer, tmp_
     site["triggers"][1]["conditions"] = {"all": [{"field": "properties.plan", "op": "resembles", "value": 1}]}
     file = tmp_path / "bad.yaml"
     file.write_text(yaml.safe_dump(doc, sort_keys=False))
-    before = snapshot(Path(configured.db_path))
+    before = snapshot(configured.db_path)
     for args in ((), ("--dry-run",)):
         out = ces("config", "import", str(file), "--db", configured.db_path, *args, check=False)
         assert out.returncode == 1
         assert "nothing was changed" in out.stderr and "sites.0.triggers.1.conditions" in out.stderr
-    assert snapshot(Path(configured.db_path)) == before
+    assert snapshot(configured.db_path) == before
     # Every problem is named at once, not only the first.
     site["triggers"][0]["survey"] = "no-such-survey"
     site["surveys"][1]["metric"] = "stars"
@@ -109,11 +109,11 @@ def test_one_invalid_trigger_refuses_the_whole_file(configured: LiveServer, tmp_
     assert out.returncode == 1
     for where in ("sites.0.triggers.0.survey", "sites.0.triggers.1.conditions", "sites.0.surveys.1.metric"):
         assert where in out.stderr, out.stderr
-    assert snapshot(Path(configured.db_path)) == before
+    assert snapshot(configured.db_path) == before
 
 
 def test_import_prints_what_it_creates_changes_and_pauses_and_never_deletes(configured: LiveServer, tmp_path) -> None:
-    db = Path(configured.db_path)
+    db = configured.db_path
     doc = yaml.safe_load(ces("config", "export", "--db", str(db)).stdout)
     site = doc["sites"][0]
     key = site["key"]

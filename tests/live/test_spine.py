@@ -213,15 +213,15 @@ def test_delayed_prompt_arrives_when_due(live_server: LiveServer) -> None:
 
 
 class LiveStorageView:
-    """A separate sqlite connection, to check what is really on disk."""
+    """A separate connection (to the SQLite file or the PostgreSQL database), to check what is really stored."""
 
     def __init__(self, path: str) -> None:
-        import sqlite3
-        self.conn = sqlite3.connect(path)
+        self.path = path
 
     def answer(self, prompt_id: str) -> int | None:
-        row = self.conn.execute("select score from answers where prompt_id = ?", [prompt_id]).fetchone()
-        return row[0] if row else None
+        from ces.testing import fresh_rows
+        rows = fresh_rows(self.path, "select score from answers where prompt_id = ?", [prompt_id])
+        return rows[0][0] if rows else None
 
 
 def test_score_readable_with_admin_token(live_server: LiveServer) -> None:

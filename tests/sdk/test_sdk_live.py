@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,11 +19,9 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def stored_events(live_server) -> list:
-    """The events table as a fresh connection to the SQLite file sees it."""
-    with sqlite3.connect(live_server.db_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = db.execute("select * from events where site_id = ? order by id", [live_server.site["id"]])
-        return [dict(r) for r in rows]
+    """The events table as a fresh connection to the database sees it."""
+    from ces.testing import fresh_dicts
+    return fresh_dicts(live_server.db_path, "select * from events where site_id = ? order by id", [live_server.site["id"]])
 
 
 def test_events_arrive_once_and_in_order_per_user(live_server, make_client):

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from ..core.compact_json import compact_json
 from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
+from .dialect import SQLITE, Dialect
 from .migrations import OPEN_PROMPT, migrations
 
 JSON_COLUMNS = {"settings", "allowed_origins", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits",
@@ -56,6 +57,21 @@ def encode(values: dict[str, Any]) -> dict[str, Any]:
             for k, v in values.items()}
 
 
+def sqlite_path(database: str) -> str:
+    """The file of a SQLite database setting: a path, or `sqlite:PATH` / `sqlite:///PATH`."""
+    for prefix in ("sqlite:///", "sqlite://", "sqlite:"):
+        if database.startswith(prefix):
+            return database[len(prefix):] or ":memory:"
+    return database
+
+
+def insert_row(db: Any, table: str, values: dict[str, Any]) -> int:
+    """INSERT one row; its integer id. Plain SQL (not the sqlite-utils table API): both engines run it."""
+    cols = ", ".join(f'"{k}"' for k in values)
+    return db.execute(f"insert into {table} ({cols}) values ({','.join('?' * len(values))})",
+                      list(values.values())).lastrowid
+
+
 def _in_lists(values: list[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
     """`values` in slices that stay far below SQLite's host-parameter limit, each with its `?,?,…`."""
     for i in range(0, len(values), size):
@@ -67,8 +83,26 @@ POOL_SIZE = 16  # idle connections kept for `borrowed()`
 
 
 class Storage:
+    """The product's storage. `Storage("ces.db")` is SQLite (this class); `Storage("postgresql://…")`
+    is the same class on PostgreSQL (engine_postgres.PostgresStorage overrides only the connection
+    machinery: connections, write(), migrations)."""
+
+    def __new__(cls, path: Any = "", *args: Any, **kwargs: Any) -> "Storage":
+        if cls is Storage and str(path).startswith(("postgresql://", "postgres://")):
+            from .engine_postgres import PostgresStorage
+            cls = PostgresStorage
+        return super().__new__(cls)
+
+    dialect: Dialect = SQLITE  # what differs between the engines beyond spelling (dialect.py)
+    streams_rows = False  # server-side cursors (`streaming()`): PostgreSQL's engine has them
+
+    @property
+    def engine(self) -> str:
+        """"sqlite" or "postgresql" (for messages and tests; the code paths never branch on it)."""
+        return "sqlite"
+
     def __init__(self, path: str, synchronous: str = "FULL") -> None:
-        self.path = path
+        self.path = sqlite_path(str(path))
         self.synchronous = synchronous
         self._local = threading.local()
         self._write_lock = threading.RLock()
@@ -93,6 +127,15 @@ class Storage:
             db = self._local.db = self._connect()
             self._local.synchronous = self.synchronous
         return db
+
+    def describe(self) -> str:
+        """The database, as messages name it (never a password)."""
+        return self.path
+
+    def shutdown(self) -> None:
+        """Close what this object holds open before the process forks or ends (SQLite: this
+        thread's connection; PostgreSQL: its pool)."""
+        self.close()
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""
@@ -177,6 +220,11 @@ class Storage:
             db.execute("COMMIT")
         self._checkpointer.wrote()
 
+    def table_names(self) -> list[str]:
+        """The product's tables (the engine's own aside), by name."""
+        return [r[0] for r in self.db.execute("select name from sqlite_master where type = 'table' "
+                                              "and name not like 'sqlite_%' order by name")]
+
     def one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
         for row in self.db.query(sql, list(params)):
             return decode(row)
@@ -190,12 +238,12 @@ class Storage:
                     secret_key: str | None = None, identity_verification: bool = False,
                     allowed_origins: Iterable[str] = ()) -> dict[str, Any]:
         with self.write() as db:
-            row_id = db["sites"].insert({
+            row_id = insert_row(db, "sites", {
                 "name": name, "site_key": site_key or new_key("site", 12),
                 "secret_key": secret_key or new_key("sk", 24),
                 "identity_verification": int(identity_verification), "settings": "{}", "created_at": now,
                 "allowed_origins": compact_json(list(allowed_origins)),
-            }).last_pk
+            })
         return self.get_site(row_id)  # type: ignore[return-value]
 
     def get_site(self, site_id: int) -> dict[str, Any] | None:
@@ -223,8 +271,8 @@ class Storage:
         """A new token: (its row, the token itself, shown once and never stored)."""
         token = new_key("ces_admin", 24)
         with self.write() as db:
-            row_id = db["admin_tokens"].insert({"name": name, "token_hash": self.token_digest(token),
-                                                "created_at": now}).last_pk
+            row_id = insert_row(db, "admin_tokens", {"name": name, "token_hash": self.token_digest(token),
+                                                     "created_at": now})
         return self.one("select id, name, created_at, revoked_at from admin_tokens where id = ?", [row_id]), token  # type: ignore[return-value]
 
     def admin_by_token(self, token: str) -> dict[str, Any] | None:
@@ -243,8 +291,8 @@ class Storage:
     # -- surveys and triggers -----------------------------------------------------------
     def create_survey(self, site_id: int, now: float, **fields: Any) -> dict[str, Any]:
         with self.write() as db:
-            row_id = db["surveys"].insert(encode({
-                "site_id": site_id, "created_at": now, "updated_at": now, **fields})).last_pk
+            row_id = insert_row(db, "surveys", encode({
+                "site_id": site_id, "created_at": now, "updated_at": now, **fields}))
         return self.get_survey(row_id)  # type: ignore[return-value]
 
     def get_survey(self, survey_id: int) -> dict[str, Any] | None:
@@ -252,8 +300,8 @@ class Storage:
 
     def create_trigger(self, site_id: int, now: float, **fields: Any) -> dict[str, Any]:
         with self.write() as db:
-            row_id = db["triggers"].insert(encode({
-                "site_id": site_id, "created_at": now, "updated_at": now, **fields})).last_pk
+            row_id = insert_row(db, "triggers", encode({
+                "site_id": site_id, "created_at": now, "updated_at": now, **fields}))
         return self.one("select * from triggers where id = ?", [row_id])  # type: ignore[return-value]
 
     def active_triggers(self, site_id: int, event_name: str) -> list[dict[str, Any]]:
@@ -267,7 +315,7 @@ class Storage:
         return self.one("select * from events where site_id = ? and event_id = ?", [site_id, event_id])
 
     def insert_event(self, db: Database, row: dict[str, Any]) -> int:
-        return db["events"].insert(encode(row)).last_pk  # type: ignore[return-value]
+        return insert_row(db, "events", encode(row))
 
     # -- prompts ----------------------------------------------------------------------------
     def last_shown_at(self, site_id: int, user_id: str) -> float | None:
@@ -310,7 +358,7 @@ class Storage:
 
     # -- answers ----------------------------------------------------------------------------
     def insert_answer(self, db: Database, row: dict[str, Any]) -> int:
-        return db["answers"].insert(row).last_pk  # type: ignore[return-value]
+        return insert_row(db, "answers", row)
 
     def answer_for(self, prompt_id: str) -> dict[str, Any] | None:
         return self.one("select * from answers where prompt_id = ?", [prompt_id])
@@ -331,8 +379,9 @@ class Storage:
                 merged.pop(key, None)
             else:
                 merged[key] = value
-        db["users"].upsert(encode({"site_id": site_id, "user_id": user_id, "traits": merged, "updated_at": now}),
-                           pk=("site_id", "user_id"))
+        db.execute("insert into users (site_id, user_id, traits, updated_at) values (?, ?, ?, ?) "
+                   "on conflict (site_id, user_id) do update set traits = excluded.traits, updated_at = excluded.updated_at",
+                   [site_id, user_id, compact_json(merged), now])
 
     def traits(self, site_id: int, user_id: str) -> dict[str, Any]:
         row = self.one("select traits from users where site_id = ? and user_id = ?", [site_id, user_id])
@@ -492,7 +541,7 @@ class Storage:
         """What still refers to a survey: triggers (directly or as a variant), prompts."""
         triggers = self.one(
             "select count(*) as n from triggers t where t.survey_id = ?1 or exists "
-            "(select 1 from json_each(t.variants) v where json_extract(v.value, '$.survey_id') = ?1)",
+            "(select 1 from json_each(t.variants) v where cast(json_extract(v.value, '$.survey_id') as integer) = ?1)",
             [survey_id])
         prompts = self.one("select count(*) as n from prompts where survey_id = ?", [survey_id])
         return {"triggers": triggers["n"] if triggers else 0, "prompts": prompts["n"] if prompts else 0}

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 
 from ..core import drivers
 from . import Storage, _in_lists
+from .dialect import dialect_of
 from .reports import MAX_TEXT_VALUE, SCALAR_TYPES, _value_case, decode_properties
 
 CLOSED = "('answered','dismissed','expired')"
@@ -69,7 +70,7 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
                       "coalesce(p.locale, ''), coalesce(p.variant, ''), a.score, count(*) "
                       "from temp.forget_answers f cross join answers a on a.id = f.id cross join prompts p on p.id = a.prompt_id "
                       "where a.id <= ? group by 1, 2, 3, 4, 5, 6", [last_answer]).fetchall())
-        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
+        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS, dialect_of(conn))
         _subtract(conn, "report_props_daily", ("survey_id", "key", "day", "trigger_id", "kind", "value", "score"),
                   conn.execute(
                       f"select a.survey_id, j.key, cast(a.created_at / 86400 as integer), coalesce(p.trigger_id, 0), "

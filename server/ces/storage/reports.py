@@ -22,6 +22,7 @@ from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
 from . import answer_props
+from .dialect import SQLITE, Dialect
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
 OPEN = "('issued','delivered','shown')"
@@ -32,7 +33,7 @@ ROLLUP_CHUNK = 200_000
 
 # -- filters ----------------------------------------------------------------------------------
 
-def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
+def _prop_clause(p: PropertyFilter, params: list[Any], dialect: Dialect = SQLITE) -> str:
     value = "json_extract(e.properties, ?)"
     if p.op == "exists":
         params.append(p.json_path)
@@ -40,17 +41,17 @@ def _prop_clause(p: PropertyFilter, params: list[Any]) -> str:
     if p.op in ("gt", "gte", "lt", "lte"):
         sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[p.op]
         params.extend([p.json_path, p.json_path, p.values[0]])
-        return f"(json_type(e.properties, ?) in ('integer','real') and {value} {sym} ?)"
+        return f"(json_type(e.properties, ?) in ('integer','real') and {dialect.number(value)} {sym} ?)"
     marks = ",".join("?" * len(p.values))
     params.append(p.json_path)
     params.extend(p.values)
     if p.op == "ne":
-        return f"coalesce({value} not in ({marks}), 1)"
+        return f"coalesce({value} not in ({marks}), 1 = 1)"  # `1 = 1`: true in both engines (PG has no int → bool)
     return f"{value} in ({marks})"
 
 
 def _where(q: ReportQuery, survey_id: int, time_col: str, params: list[Any],
-           answers: bool = True) -> str:
+           answers: bool = True, dialect: Dialect = SQLITE) -> str:
     """WHERE clauses on `a` (answers, when `answers`), `p` (prompts) and `e` (events)."""
     table = "a" if answers else "p"
     clauses = [f"{table}.survey_id = ?"]
@@ -71,7 +72,7 @@ def _where(q: ReportQuery, survey_id: int, time_col: str, params: list[Any],
         clauses.append("p.variant = ?")
         params.append(q.variant)
     for p in q.properties:
-        clauses.append(_prop_clause(p, params))
+        clauses.append(_prop_clause(p, params, dialect))
     return " and ".join(clauses)
 
 
@@ -89,10 +90,11 @@ def bucket_case(expr: str, bounds: Sequence[float]) -> str:
     return f"case {' '.join(parts)} else '{labels[-1][0]}' end"
 
 
-def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float]) -> tuple[str, str]:
+def _value_case(type_expr: str, value_expr: str, bounds: Sequence[float],
+                dialect: Dialect = SQLITE) -> tuple[str, str]:
     kind = (f"case {type_expr} when 'integer' then 'number' when 'real' then 'number' "
             f"when 'text' then 'text' else 'bool' end")
-    value = (f"case when {type_expr} in ('integer','real') then {bucket_case(value_expr, bounds)} "
+    value = (f"case when {type_expr} in ('integer','real') then {bucket_case(dialect.number(value_expr), bounds)} "
              f"when {type_expr} = 'text' then {value_expr} when {type_expr} = 'true' then 'true' else 'false' end")
     return kind, value
 
@@ -101,7 +103,7 @@ UTC_DAY = "cast(a.created_at / 86400 as integer)"
 
 
 def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
-                   params: list[Any], day: str = UTC_DAY) -> tuple[str, str, str, str]:
+                   params: list[Any], day: str = UTC_DAY, dialect: Dialect = SQLITE) -> tuple[str, str, str, str]:
     """SQL for the driver on the base tables: (kind, value or bucket label, "the value is usable",
     and a subquery of the filtered answers as day, trigger_id, score, jt, jv), the first three
     over the subquery's jt (JSON type) and jv (value). Appends the subquery's parameters.
@@ -109,10 +111,10 @@ def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[fl
     The subquery reads each answer's property once: LIMIT -1 keeps SQLite from flattening it into
     the outer query, which would parse the JSON again in every branch of the CASE expressions.
     """
-    kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS)
+    kind, value = _value_case("jt", "jv", bounds or drivers.DEFAULT_BOUNDS, dialect)
     path = "$." + key
     params.extend([path, path])
-    where = _where(q, survey_id, "a.created_at", params)
+    where = _where(q, survey_id, "a.created_at", params, dialect=dialect)
     answers = (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                "a.score as score, json_type(e.properties, ?) as jt, json_extract(e.properties, ?) as jv "
                f"from {_answers_from(q, events=True)} where {where} limit -1")
@@ -123,6 +125,7 @@ def _driver_values(q: ReportQuery, survey_id: int, key: str, bounds: Sequence[fl
 class Reports:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self.dialect = storage.dialect
 
     @property
     def conn(self):  # noqa: ANN201
@@ -131,7 +134,7 @@ class Reports:
     # -- rollups -------------------------------------------------------------------------------
     def refresh_rollups(self) -> int:
         """Fold the answers added since the last refresh into the rollups; how many were added."""
-        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS)
+        kind, value = _value_case("j.type", "j.value", drivers.DEFAULT_BOUNDS, self.dialect)
 
         def fold(conn: Any, last: int, upto: int) -> None:
             conn.execute(
@@ -270,7 +273,7 @@ class Reports:
         if self.props_usable(q):
             where = answer_props.where(q, survey_id, params)
             return f"select {day} as day, a.trigger_id as trigger_id, a.score as score, 1 as n from answer_props a {where}"
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         return (f"select {day} as day, coalesce(p.trigger_id, 0) as trigger_id, "
                 f"a.score as score, 1 as n from {_answers_from(q)} where {where}")
 
@@ -308,7 +311,8 @@ class Reports:
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
         if self.props_usable(q):
             return self._props_driver_rows(q, survey_id, key, bounds, with_day=False)  # type: ignore[return-value]
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
+                                                       self.dialect)
         return self.conn.execute(f"select {kind}, {value}, score, count(*) from ({answers}) where {usable} "
                                  "group by 1, 2, 3", params).fetchall()
 
@@ -324,7 +328,8 @@ class Reports:
         if self.props_usable(q):
             return self._props_driver_rows(q, survey_id, key, bounds, with_day=True)  # type: ignore[return-value]
         params: list[Any] = []
-        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id))
+        kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
+                                                       self.dialect)
         return self.conn.execute(
             f"select day, trigger_id, score, case when {usable} then {kind} end, case when {usable} then {value} end, "
             f"count(*) from ({answers}) group by 1, 2, 3, 4, 5", params).fetchall()
@@ -334,7 +339,7 @@ class Reports:
         if self.rollup_usable(q):
             return self._funnel_rollup(q, survey_id, trigger_ids)
         params: list[Any] = []
-        where = _where(q, survey_id, "p.created_at", params, answers=False)
+        where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
         row = self.conn.execute(
             "select count(*), "
@@ -360,7 +365,7 @@ class Reports:
                     sql += " and e.received_at < ?"
                     eparams.append(q.end)
                 for p in q.properties:
-                    sql += " and " + _prop_clause(p, eparams)
+                    sql += " and " + _prop_clause(p, eparams, self.dialect)
                 matched = self.conn.execute(sql, eparams).fetchone()[0]
             else:
                 matched = 0
@@ -422,7 +427,7 @@ class Reports:
         return [dict(zip(("id", "name", "event_name"), r)) for r in self.conn.execute(
             "select t.id, t.name, t.event_name from triggers t where t.survey_id = ?1 or exists "
             "(select 1 from json_each(case when json_valid(t.variants) then t.variants else '[]' end) v "
-            " where json_extract(v.value, '$.survey_id') = ?1) order by 1", [survey_id])]
+            " where cast(json_extract(v.value, '$.survey_id') as integer) = ?1) order by 1", [survey_id])]
 
     def triggers_by_id(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         if not ids:
@@ -433,7 +438,8 @@ class Reports:
     # -- lists ------------------------------------------------------------------------------------
     def comments(self, q: ReportQuery, survey_id: int) -> tuple[list[dict[str, Any]], int]:
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params) + " and a.comment is not null and a.comment != ''"
+        where = (_where(q, survey_id, "a.created_at", params, dialect=self.dialect)
+                 + " and a.comment is not null and a.comment != ''")
         if q.q:
             where += " and instr(lower(a.comment), lower(?)) > 0"
             params.append(q.q)
@@ -454,7 +460,7 @@ class Reports:
     def at_risk(self, q: ReportQuery, survey_id: int, high_effort_max: int) -> tuple[list[dict[str, Any]], int]:
         """Users whose latest answer (within the filters) scored at most `high_effort_max`."""
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         # Without a filter on the prompt or its event, each user's latest answer comes from the
         # covering index (survey_id, user_id, created_at, score, followed_up_at) alone: no join
         # of a million prompts by their text key (6 s → 0.15 s at 1,000,000 answers).
@@ -467,9 +473,10 @@ class Reports:
             # (9.4 s → 0.5 s for one trigger at 1,000,000 answers).
             where = where.replace("a.survey_id = ?", "+a.survey_id = ? and p.survey_id = ?", 1)
             params.insert(0, survey_id)
-        # SQLite returns the other columns of the row holding max(): each user's latest answer.
-        latest = (f"select a.id as id, a.score as score, a.followed_up_at as followed_up_at, "
-                  f"max(a.created_at) as created_at from {source} where {where} group by a.user_id")
+        # Each user's latest answer (SQLite: the bare columns of the row holding max()).
+        latest = self.dialect.latest_per_group("a.user_id", "a.created_at",
+                                               "a.id as id, a.score as score, a.followed_up_at as followed_up_at",
+                                               f"{source} where {where}")
         outer = "where l.score <= ?"
         params.append(high_effort_max)
         if q.followed_up == "false":
@@ -506,35 +513,52 @@ class Reports:
             db.execute("update answers set followed_up_at = ? where id = ?", [when, answer_id])
 
     # -- export -----------------------------------------------------------------------------------
+    @staticmethod
+    def _export_sql(q: ReportQuery, where: str) -> str:
+        return _export_select(q, where)
+
     def count_answers(self, q: ReportQuery, survey_id: int) -> int:
         params: list[Any] = []
-        where = _where(q, survey_id, "a.created_at", params)
+        where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
         return self.conn.execute(f"select count(*) from {_answers_from(q)} where {where}", params).fetchone()[0]
 
     def export_rows(self, q: ReportQuery, survey_id: int, chunk: int = 500) -> Iterator[tuple[Any, ...]]:
         """Answers with their prompt, trigger and event, by answer id, `chunk` rows per query.
 
         Keyset pagination: each chunk is its own short query, so memory stays constant and no
-        read transaction is held open while a slow client downloads.
+        read transaction is held open while a slow client downloads. An engine with server-side
+        cursors (PostgreSQL: `storage.streams_rows`) runs the one query through a cursor instead,
+        `chunk` rows per fetch: bounded memory too, and no re-planning of a query per chunk (its
+        reader does not block writers).
         """
+        if self.storage.streams_rows:
+            params: list[Any] = []
+            where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect)
+            with self.storage.streaming(self._export_sql(q, where) + " order by a.id", params, size=chunk * 4) as rows:
+                yield from rows
+            return
         after = 0
         while True:
             params: list[Any] = []
             # "+a.survey_id": walk the answers by primary key (the keyset), not by the survey index,
             # which would sort every remaining row again for each chunk.
-            where = _where(q, survey_id, "a.created_at", params).replace("a.survey_id = ?", "+a.survey_id = ?", 1)
-            rows = self.conn.execute(
-                f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
-                f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
-                f"{_iso('p.shown_at')}, p.trigger_id, t.name, e.event_id, e.name, {_iso('e.timestamp')}, e.properties "
-                f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id "
-                f"where {where} and a.id > ? order by a.id limit ?", params + [after, chunk]).fetchall()
+            where = _where(q, survey_id, "a.created_at", params, dialect=self.dialect).replace(
+                "a.survey_id = ?", "+a.survey_id = ?", 1)
+            rows = self.conn.execute(self._export_sql(q, where) + " and a.id > ? order by a.id limit ?",
+                                     params + [after, chunk]).fetchall()
             if not rows:
                 return
             yield from rows
             after = rows[-1][0]
             if len(rows) < chunk:
                 return
+
+
+def _export_select(q: ReportQuery, where: str) -> str:
+    return (f"select a.id, {_iso('a.created_at')}, a.survey_id, a.score, a.comment, a.user_id, "
+            f"{_iso('a.followed_up_at')}, a.prompt_id, p.status, p.locale, p.variant, {_iso('p.created_at')}, "
+            f"{_iso('p.shown_at')}, p.trigger_id, t.name, e.event_id, e.name, {_iso('e.timestamp')}, e.properties "
+            f"from {_answers_from(q, events=True)} left join triggers t on t.id = p.trigger_id where {where}")
 
 
 def _iso(col: str) -> str:
