@@ -21,6 +21,7 @@ PAGES = (
     "login",
     "overview",
     "results",
+    "insights",
     "settings",
     "vendor",
     "surveys",
