@@ -140,5 +140,5 @@ def test_a_read_only_account_may_run_a_dry_run_and_see_the_preview(live_server, 
     expect(page.frame_locator("#preview-frame").locator("[data-ces] .q")).to_be_visible()
     page.get_by_label("Name").fill("Changed by a viewer")
     page.get_by_role("button", name="Save survey").click()
-    expect(page.get_by_text("This account is read-only")).to_be_visible()
+    expect(page.get_by_text("This account is read-only: it can look")).to_be_visible()  # the refusal, not the banner
     assert live_server.services.storage.get_survey(live_server.survey_id)["name"] != "Changed by a viewer"

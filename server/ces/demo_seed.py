@@ -102,14 +102,16 @@ def _checkout(rng: random.Random, progress: float) -> tuple[dict[str, Any], floa
     return {"payment_method": payment, "items": items, "amount": round(rng.uniform(12, 240), 2)}, base
 
 
-def _ticket(rng: random.Random, progress: float) -> tuple[dict[str, Any], float]:
+def _ticket(rng: random.Random, progress: float, measures: random.Random) -> tuple[dict[str, Any], float]:
     """A support ticket with the operational measures under their conventional names
-    (core/operational.py): transfers and repeat contacts cost effort, as the articles say."""
+    (core/operational.py): transfers and repeat contacts cost effort, as the articles say. The
+    repeat contacts and channel switches come from their own generator: the other draws (scores,
+    comments, themes) stay what they were."""
     channel = rng.choices(["chat", "email", "phone"], [5, 3, 2])[0]
     transfers = rng.choices([0, 1, 2, 3], [6, 3, 2, 1])[0]
     wait = int(rng.expovariate(1 / (4 if channel == "chat" else 18)) * 60)
-    repeats = rng.choices([0, 1, 2], [7, 2, 1])[0]
-    switches = rng.choices([0, 1], [8, 2])[0]
+    repeats = measures.choices([0, 1, 2], [7, 2, 1])[0]
+    switches = measures.choices([0, 1], [8, 2])[0]
     base = (5.6 + 0.7 * progress - {"chat": 0, "email": 0.6, "phone": 1.0}[channel] - 0.9 * transfers
             - 0.5 * repeats - 0.4 * switches)
     return {"channel": channel, "transfers": transfers, "wait_seconds": wait, "repeat_contacts": repeats,
@@ -121,6 +123,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
     """Answers (and dismissals, unanswered prompts) over the last `days` days; the number of answers."""
     rng = random.Random(seed)
     words = random.Random(seed + 1)  # locales, comments and names: the scores' draws stay as they were
+    measures = random.Random(seed + 2)
     # Its own connection at synchronous=NORMAL: a thousand small commits without an fsync each
     # (a crash mid-seed only loses demo data; the next commits are durable again).
     storage = Storage(storage.path, "NORMAL")
@@ -141,7 +144,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
             if kind == "checkout_completed":
                 properties, base = _checkout(rng, progress)
             elif kind == "ticket_closed":
-                properties, base = _ticket(rng, progress)
+                properties, base = _ticket(rng, progress, measures)
             else:
                 properties, base = {"plan": rng.choice(["free", "team", "business"])}, 3.4 + 0.8 * progress
             result = ingest(services, site, [{"name": kind, "user_id": user, "properties": properties}])[0]
