@@ -239,13 +239,13 @@ def test_a_bad_retention_or_limit_refuses_the_file_and_a_dry_run_creates_no_data
     doc["sites"][0]["limits"] = {"api_events_per_key": "lots", "no_such_limit": "1/second"}
     file = tmp_path / "bad.yaml"
     file.write_text(yaml.safe_dump(doc, sort_keys=False))
-    before = snapshot(Path(configured.db_path))
+    before = snapshot(configured.db_path)
     out = ces("config", "import", str(file), "--db", configured.db_path, check=False)
     assert out.returncode == 1
     for where in ("sites.0.retention.events_days", "sites.0.retention.answers", "sites.0.limits.api_events_per_key",
                   "sites.0.limits.no_such_limit"):
         assert where in out.stderr, out.stderr
-    assert snapshot(Path(configured.db_path)) == before
+    assert snapshot(configured.db_path) == before
     # A dry run against a database that does not exist plans a creation and leaves no file behind.
     good = tmp_path / "good.yaml"
     good.write_text(ces("config", "export", "--db", configured.db_path).stdout)
