@@ -166,7 +166,7 @@ def seed_demo_history(storage: Storage, site: dict[str, Any], now: float, days: 
             answering.answer(services, site["id"], user, prompt_id, score, None)
             answered += 1
             low = score <= (2 if top == 5 else 3)
-            if rng.random() < (0.7 if low else 0.25):
+            if rng.random() < (0.7 if low else 0.35):
                 comment = rng.choice(LOW_COMMENTS if low else HIGH_COMMENTS)
                 comment = comment and _comment(words, kind, properties, progress, low, locale)
                 if comment:
