@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from typing import Any, Callable
 
 from .core.retention import RetentionPolicy, cutoffs, policy_from_dict
+from .periodic import PeriodicJob
 from .rules_cache import policy_from_settings
 from .storage import Storage
 from .storage import retention as sql
@@ -71,35 +71,17 @@ def run(storage: Storage, now: float, batch: int = BATCH, pause: float = 0.0,
     return done
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
     """Runs `run()` in the background: first `first_run` seconds after start, then every `interval`."""
+    name = "ces-retention"
 
     def __init__(self, storage: Storage, clock: Callable[[], float], interval: float, first_run: float = 30.0,
                  batch: int = BATCH, pause: float = PAUSE) -> None:
-        self.storage, self.clock = storage, clock
-        self.interval, self.first_run, self.batch, self.pause = interval, first_run, batch, pause
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(storage, interval, first_run)
+        self.clock, self.batch, self.pause = clock, batch, pause
 
-    def start(self) -> None:
-        if self.interval <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="ces-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        wait = self.first_run
-        while not self._stop.wait(wait):
-            try:
-                done = run(self.storage, self.clock(), self.batch, self.pause)
-                changed = {sid: c for sid, c in done.items() if any(c.values())}
-                if changed:
-                    log.info("retention applied: %s", changed)
-            except Exception:  # the next run tries again; the server goes on
-                log.exception("retention run failed")
-            finally:
-                self.storage.close()
-            wait = self.interval
+    def run_once(self) -> None:
+        done = run(self.storage, self.clock(), self.batch, self.pause)
+        changed = {sid: c for sid, c in done.items() if any(c.values())}
+        if changed:
+            log.info("retention applied: %s", changed)

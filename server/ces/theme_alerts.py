@@ -12,7 +12,6 @@ goes through the webhooks' outbox (webhooks.py): signed, retried, replayable lik
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from . import webhooks
@@ -20,6 +19,7 @@ from .core.compact_json import compact_json
 from .core.report_filters import ReportQuery
 from .core.theme_growth import growth
 from .core.time_zones import day_start, site_time_zone
+from .periodic import PeriodicJob
 from .reports import default_high_effort_max, iso
 from .services import Services
 from .storage.themes import ThemeStore
@@ -99,32 +99,15 @@ def _enqueue(services: Services, survey: dict[str, Any], key: str, period_end: f
     return True
 
 
-class ThemeGrowthJob:
+class ThemeGrowthJob(PeriodicJob):
     """Runs `check()` in the background: first `first_run` seconds after start, then every `interval`."""
+    name = "ces-theme-growth"
 
     def __init__(self, services: Services, interval: float, days: int = 7, first_run: float = 60.0) -> None:
-        self.services, self.interval, self.days, self.first_run = services, interval, days, first_run
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(services.storage, interval, first_run)
+        self.services, self.days = services, days
 
-    def start(self) -> None:
-        if self.interval <= 0 or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="ces-theme-growth", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        wait = self.first_run
-        while not self._stop.wait(wait):
-            try:
-                sent = check(self.services, self.services.now(), days=self.days)
-                if sent:
-                    log.info("theme.grown: %d alert(s) queued", len(sent))
-            except Exception:  # the next run tries again; the server goes on
-                log.exception("theme.grown check failed")
-            finally:
-                self.services.storage.close()
-            wait = self.interval
+    def run_once(self) -> None:
+        sent = check(self.services, self.services.now(), days=self.days)
+        if sent:
+            log.info("theme.grown: %d alert(s) queued", len(sent))

@@ -214,8 +214,11 @@ class Swarm:
         return self._line(timeout)["widgets"]
 
     def _line(self, timeout: float) -> dict[str, Any]:
-        import select
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        import selectors
+        # A selector, not select(): a worker that ran many tests may hold descriptors above 1024.
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(self.proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
+            ready = waiting.select(timeout)
         assert ready, "the swarm said nothing in time"
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         assert line, f"the swarm ended (exit {self.proc.poll()})"
