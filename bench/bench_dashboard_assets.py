@@ -52,7 +52,8 @@ def site_pages(server: LiveServer) -> list[str]:
     pages = []
     for rule in server.app.url_map.iter_rules():
         if (rule.rule.startswith("/dashboard/sites/") and "GET" in rule.methods
-                and not rule.rule.endswith(".json") and "/vendor/" not in rule.rule):
+                and not rule.rule.endswith((".json", ".csv", ".jsonl")) and "/vendor/" not in rule.rule
+                and "/export" not in rule.rule):  # downloads are not pages
             pages.append(re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids.get(m.group(1), 1)), rule.rule))
     return sorted(set(pages))
 
