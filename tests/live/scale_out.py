@@ -2,8 +2,9 @@
 database, nginx in front of them. Each runs in the test's temp folder on a free loopback port and
 is stopped at the end, also on failure.
 
-The database is given by the `database` fixture (a fresh SQLite file; a PostgreSQL URL once that
-engine exists: parametrize the fixture), passed to every server as --db.
+The database is the suite's `database` fixture (conftest.py): a fresh SQLite file, and a fresh
+PostgreSQL database of the throw-away cluster, so every test here runs on both engines; it is
+passed to every server as --db.
 """
 from __future__ import annotations
 
@@ -71,12 +72,6 @@ def redis_up(redis_server: RedisServer) -> RedisServer:
         redis_server.start()
     subprocess.run(["redis-cli", "-p", str(redis_server.port), "flushall"], capture_output=True, check=True)
     return redis_server
-
-
-@pytest.fixture
-def database(tmp_path) -> str:
-    """What every server is given as --db."""
-    return str(tmp_path / "ces.db")
 
 
 class Server:

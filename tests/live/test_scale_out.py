@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ces.storage import Storage
 from ces.testing import WsClient, http
 
-from scale_out import (CES, SECRET, SITE, Nginx, Swarm, cluster_factory, database, poll, post_event,  # noqa: F401
+from scale_out import (CES, SECRET, SITE, Nginx, Swarm, cluster_factory, poll, post_event,  # noqa: F401
                        redis_server, redis_up)
 
 
