@@ -106,7 +106,7 @@ class Storage:
         self.synchronous = synchronous
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._checkpointer = Checkpointer(path)
+        self._checkpointer = Checkpointer(self.path)
         self._pool: list[tuple[Database, str]] = []  # (connection, its synchronous level)
         self._pool_lock = threading.Lock()
 
@@ -134,8 +134,19 @@ class Storage:
 
     def shutdown(self) -> None:
         """Close what this object holds open before the process forks or ends (SQLite: this
-        thread's connection; PostgreSQL: its pool)."""
+        thread's connection, the pooled ones and the checkpointer's; PostgreSQL: its pool).
+
+        Nothing may stay open across gunicorn's fork: SQLite keeps its locks' bookkeeping per
+        process, so children that inherit an open connection's state believe they hold locks
+        they do not, and two of them writing corrupt the file ("database disk image is
+        malformed" within seconds under `--workers 2`), even if neither uses the inherited one.
+        """
         self.close()
+        with self._pool_lock:
+            pooled, self._pool = self._pool, []
+        for db, _level in pooled:
+            db.conn.close()
+        self._checkpointer.stop()
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""

@@ -26,21 +26,37 @@ class Checkpointer:
         self.path = path
         self._lock = threading.Lock()
         self._dirty = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def wrote(self) -> None:
         """Called after a commit: a checkpoint is due soon."""
         self._dirty.set()
-        if self._thread is None:
+        if self._thread is None and not self._stopping.is_set():
             with self._lock:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="ces-checkpoint", daemon=True)
                     self._thread.start()
 
+    def stop(self) -> None:
+        """End the thread and close its connection now (before the process forks: a connection
+        open across fork() corrupts the file once two children write, see Storage.shutdown())."""
+        self._stopping.set()
+        self._dirty.set()  # wake it
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+        self._stopping.clear()
+        self._dirty.clear()
+
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
             while True:
+                if self._stopping.is_set():
+                    with self._lock:
+                        self._thread = None
+                    return
                 if not self._dirty.wait(IDLE_EXIT):
                     with self._lock:
                         if not self._dirty.is_set():  # nobody wrote meanwhile: stop
@@ -48,11 +64,13 @@ class Checkpointer:
                             return
                     continue
                 self._dirty.clear()
+                if self._stopping.is_set():
+                    continue
                 try:
                     # Copying pages back and fsyncing can take a while: not on the event loop.
                     off_loop(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
                 except sqlite3.Error:
                     pass  # busy or closing: the next write asks again, autocheckpoint is the net
-                time.sleep(INTERVAL)
+                self._stopping.wait(INTERVAL)
         finally:
             conn.close()
