@@ -24,4 +24,4 @@ def site_activity(services: Any, site: dict[str, Any], limit: int = 10) -> dict[
                         "score": row["score"], "scale_min": metric.min if metric else None,
                         "scale_max": metric.max if metric else None, "comment": row["comment"],
                         "user_id": row["user_id"], "created_at": iso(row["created_at"], tz)})
-    return {"site_id": site["id"], "connected": services.hub.count_site(site["id"]), "answers": answers}
+    return {"site_id": site["id"], "connected": services.connected_count(site["id"]), "answers": answers}

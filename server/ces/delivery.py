@@ -159,7 +159,7 @@ class DoorbellCourier:
         self._sweeper: threading.Thread | None = None
         self._host, self._pid = socket.gethostname(), os.getpid()
         self.swept = 0  # prompts the sweep sent because no doorbell had brought them (/healthz)
-        self._presence: tuple[int, float] = (-1, 0.0)  # (count written, when)
+        self._presence: tuple[int, dict[int, int], float] = (-1, {}, 0.0)  # (count, per site, when written)
 
     def start(self) -> "DoorbellCourier":
         self.bus.start(self._on_doorbell)
@@ -241,10 +241,13 @@ class DoorbellCourier:
 
     def heartbeat(self, force: bool = False) -> None:
         """This process's presence row: written when its socket count changed, else every few seconds."""
-        count, at = self.services.hub.count(), time.time()
-        if force or count != self._presence[0] or at - self._presence[1] >= PRESENCE_REFRESH:
-            presence.heartbeat(self.services.storage, self.services.process_id, self._host, self._pid, count, at)
-            self._presence = (count, at)
+        hub, at = self.services.hub, time.time()
+        count, by_site = hub.count(), hub.count_by_site()
+        written_count, written_sites, written_at = self._presence
+        if force or count != written_count or by_site != written_sites or at - written_at >= PRESENCE_REFRESH:
+            presence.heartbeat(self.services.storage, self.services.process_id, self._host, self._pid, count, at,
+                               by_site)
+            self._presence = (count, by_site, at)
 
     def _sweep_loop(self) -> None:
         failing = False

@@ -177,6 +177,14 @@ class Hub:
         with self._lock:
             return sum(len(c) for c in self._by_user.values())
 
+    def count_by_site(self) -> dict[int, int]:
+        """{site id: widget sockets that said who they are} (this process's presence row)."""
+        counts: dict[int, int] = {}
+        with self._lock:
+            for (site, _user), conns in self._by_user.items():
+                counts[site] = counts.get(site, 0) + len(conns)
+        return counts
+
     def count_site(self, site_id: int) -> int:
         """The widget sockets of one site that said who they are (the dashboard's "connected now")."""
         with self._lock:

@@ -55,8 +55,12 @@ class Services:
     def now(self) -> float:
         return self.clock()
 
-    def connected_count(self) -> int:
-        """Widgets connected to every server process sharing this database: this one's own count,
-        live, plus the others' as of their last sweep (a few seconds old at most)."""
-        others = presence.connected(self.storage, time.time() - self.presence_ttl)
-        return self.hub.count() + sum(p["sockets"] for p in others if p["id"] != self.process_id)
+    def connected_count(self, site_id: int | None = None) -> int:
+        """Widgets connected to every server process sharing this database (of one site, or all):
+        this one's own count, live, plus the others' as of their last presence row (written when
+        their count changes, else every few seconds)."""
+        others = [p for p in presence.connected(self.storage, time.time() - self.presence_ttl)
+                  if p["id"] != self.process_id]
+        if site_id is None:
+            return self.hub.count() + sum(p["sockets"] for p in others)
+        return self.hub.count_site(site_id) + sum(p["by_site"].get(site_id, 0) for p in others)

@@ -232,3 +232,24 @@ def test_a_server_started_while_redis_is_unreachable_serves_and_joins_the_bus_on
         assert server.log().count("unreachable") == 1
     finally:
         late.kill()
+
+
+def test_the_dashboard_live_counter_counts_a_sites_widgets_on_every_process(redis_up, cluster_factory) -> None:
+    cluster = cluster_factory(redis_up.url, sweep=30)
+    p1, p2 = cluster.add(2)
+    site_id = cluster.admin("GET", "/api/v1/sites")["items"][0]["id"]
+
+    def connected(server) -> int:
+        status, body = http("GET", f"{server.url}/api/v1/sites/{site_id}/activity", token=cluster.token)
+        assert status == 200, body
+        return body["connected"]
+
+    tabs = [tab(p1, "u-count-1"), tab(p1, "u-count-2"), tab(p2, "u-count-3")]
+    assert poll(lambda: connected(p2) == 3 and connected(p1) == 3, 5, "each process counts the other's widgets")
+    other = cluster.admin("POST", "/api/v1/sites", {"name": "Other shop"})
+    status, body = http("GET", f"{p2.url}/api/v1/sites/{other['id']}/activity", token=cluster.token)
+    assert (status, body["connected"]) == (200, 0), "another site's widgets are not this one's"
+    tabs[0].close()
+    assert poll(lambda: connected(p2) == 2, 5, "a widget gone from process 1 leaves process 2's count")
+    for client in tabs[1:]:
+        client.close()

@@ -580,7 +580,8 @@ class ActivityAnswerSchema(Schema):
 class ActivitySchema(Schema):
     site_id = fields.Integer(required=True)
     connected = fields.Integer(required=True, metadata={
-        "description": "Widget sockets of the site open now that said who they are (this server process)."})
+        "description": "Widget sockets of the site open now that said who they are, on every server process "
+        "sharing the database (the other processes' counts as of their last presence row, seconds old)."})
     answers = fields.List(fields.Nested(ActivityAnswerSchema), required=True,
                           metadata={"description": "Newest first."})
 

@@ -407,3 +407,14 @@ I16_SCALE_OUT_SQL = [
 def scale_out(db: Database) -> None:
     for sql in I16_SCALE_OUT_SQL:
         db.execute(sql)
+
+
+# Each process's widgets per site ({"site id": count} as JSON): the dashboard's "connected now"
+# for one site, across processes (the total alone answers only /healthz).
+I16_PRESENCE_SITES_SQL = ["alter table server_processes add column site_sockets text"]
+
+
+@migrations(name="0810_i16_presence_sites")
+def presence_sites(db: Database) -> None:
+    for sql in I16_PRESENCE_SITES_SQL:
+        db.execute(sql)

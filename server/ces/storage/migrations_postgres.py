@@ -23,7 +23,7 @@ from .answer_props import I15_ANSWER_PROPS_SQL
 from .insights import I15_INSIGHT_NOTICES_SQL
 from .migrations import (
     FUNNEL_REBUILD, I12_RESULTS_SQL, I12SHELL_ANSWER_FEED_SQL, I12SHELL_DASHBOARD_SQL, I15_THEMES_SQL,
-    I16_SCALE_OUT_SQL, OPEN_PROMPT, _FUNNEL_ROW,
+    I16_PRESENCE_SITES_SQL, I16_SCALE_OUT_SQL, OPEN_PROMPT, _FUNNEL_ROW,
 )
 
 MIGRATIONS_LOCK = 0x6365735F6D  # "ces_m": pg_advisory_lock key of the migrations
@@ -222,6 +222,7 @@ STEPS += [
     ("0710_i15drivers_answer_props", pg_ddl(I15_ANSWER_PROPS_SQL)),
     ("0710_i15drivers_insight_notices", pg_ddl(I15_INSIGHT_NOTICES_SQL)),
     ("0800_i16_scale_out", pg_ddl(I16_SCALE_OUT_SQL)),
+    ("0810_i16_presence_sites", pg_ddl(I16_PRESENCE_SITES_SQL)),
 ]
 
 
