@@ -21,13 +21,12 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "live"))
 
-from ces.testing import http  # noqa: E402
+from ces.testing import post_event_batches  # noqa: E402
 from scale_out import SECRET, Cluster, RedisServer, Swarm, post_event  # noqa: E402
 
 
@@ -106,29 +105,9 @@ def decisions(folder: Path, redis: RedisServer, seconds: float) -> None:
         # The product's per-key limit (100,000 events a minute) is below what is measured here.
         cluster.env["CES_LIMIT_API_EVENTS_PER_KEY"] = "100000000/minute"
         (server,) = cluster.add(1, args=("--workers", str(workers)))
-        done = [0]
-        stop_at = time.monotonic() + seconds
-        lock = threading.Lock()
-        errors: list[tuple[int, object]] = []
-
-        def client(n: int) -> None:
-            k = 0
-            while time.monotonic() < stop_at:
-                batch = [{"user_id": f"d{workers}-{n}-{k}-{j}", "name": "page_viewed"} for j in range(50)]
-                status, body = http("POST", server.url + "/api/v1/events", {"events": batch}, SECRET)
-                if status != 200:
-                    errors.append((status, body))
-                    return
-                k += 1
-                with lock:
-                    done[0] += len(batch)
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
         started = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        rates[workers] = done[0] / (time.monotonic() - started)
+        done, errors = post_event_batches(server.url, SECRET, seconds, prefix=f"d{workers}-")
+        rates[workers] = done / (time.monotonic() - started)
         cluster.stop()
         assert len(errors) == 0, errors[:3]
         check = sqlite3.connect(db).execute("pragma integrity_check").fetchall()

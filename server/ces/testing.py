@@ -302,3 +302,32 @@ class LiveServer:
         self.app.extensions["ces_retention"].stop()
         self.app.extensions["ces_alerts"].stop()
         release(self.services.storage)
+
+
+def post_event_batches(url: str, secret: str, seconds: float, clients: int = 4, batch: int = 50,
+                       prefix: str = "b") -> tuple[int, list[tuple[int, Any]]]:
+    """`clients` threads posting batches of `batch` events (a new user each) to `url` for `seconds`:
+    (events acknowledged, the failed responses as (status, body)). A client stops at its first failure."""
+    sent, failures = [0], []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        k = 0
+        while time.monotonic() < stop_at and not failures:
+            events = [{"user_id": f"{prefix}{n}-{k}-{j}", "name": "page_viewed"} for j in range(batch)]
+            status, body = http("POST", url + "/api/v1/events", {"events": events}, secret)
+            if status != 200:
+                with lock:
+                    failures.append((status, body))
+                return
+            k += 1
+            with lock:
+                sent[0] += len(events)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sent[0], failures

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from ces.testing import fresh_rows, http
+from ces.testing import fresh_rows, post_event_batches
 from scale_out import SECRET, cluster_factory, poll, redis_server, redis_up  # noqa: F401
 
 pytestmark = pytest.mark.sqlite_only
@@ -47,30 +45,10 @@ def test_two_workers_write_one_sqlite_file_without_corrupting_it(database, redis
     poll(lambda: len(fresh_rows(database, "select distinct pid from server_processes")) == 2, 15,
          "both workers' presence rows")
 
-    sent, failures = [0], []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + 4
-
-    def client(n: int) -> None:
-        k = 0
-        while time.monotonic() < stop_at and not failures:
-            batch = [{"user_id": f"u{n}-{k}-{j}", "name": "page_viewed"} for j in range(50)]
-            status, body = http("POST", server.url + "/api/v1/events", {"events": batch}, SECRET)
-            if status != 200:
-                failures.append((status, body))
-                return
-            k += 1
-            with lock:
-                sent[0] += len(batch)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sent, failures = post_event_batches(server.url, SECRET, seconds=4)
     assert failures == []
-    assert sent[0] > 0
+    assert sent > 0
     cluster.stop()
     conn = sqlite3.connect(database)
     assert conn.execute("pragma integrity_check").fetchall() == [("ok",)]
-    assert conn.execute("select count(*) from events where name = 'page_viewed'").fetchone()[0] == sent[0]
+    assert conn.execute("select count(*) from events where name = 'page_viewed'").fetchone()[0] == sent
