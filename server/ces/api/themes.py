@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from .. import audit, theme_alerts
+from .. import audit, theme_alerts, theme_editing
 from .. import themes as service
 from ..core.report_filters import FilterError, ReportQuery, parse
-from ..core.themes import KEY_RE, MAX_LABEL, MAX_TERMS, STARTER_KEYS
+from ..core.themes import KEY_RE, MAX_LABEL, MAX_TERMS
 from ..core.time_zones import site_time_zone
 from ..offload import off_loop
 from .auth import current_admin
@@ -60,13 +60,6 @@ def _survey(survey_id: int) -> dict[str, Any]:
     return survey
 
 
-def _key(key: str) -> str:
-    if not KEY_RE.match(key):
-        raise ApiError(400, "validation_error", "A theme key is 1 to 40 lower-case letters, digits and '-'.",
-                       {"key": ["1 to 40 lower-case letters, digits and '-'."]})
-    return key
-
-
 def _themes_out(site_id: int) -> dict[str, Any]:
     storage = _services().storage
     config = service.site_config(storage, site_id)
@@ -80,17 +73,26 @@ def _themes_out(site_id: int) -> dict[str, Any]:
             "settings": config}
 
 
-def _change(site_id: int, change: Any, action: str, key: str, detail: dict[str, Any], field: str = "themes",
-            status: int = 400) -> Any:
-    """Apply `change` (entries → entries; may raise ApiError) to the site's themes in one
-    transaction; a refused result changes nothing."""
-    admin = current_admin()
+def _refused(err: theme_editing.ThemeEditError) -> ApiError:
+    return ApiError(err.status, err.code, err.message, {err.field: [err.detail]})
+
+
+def _key(key: str) -> str:
+    """The key checked before the body is read (a bad key is the error, whatever the body)."""
     try:
-        service.change_site_themes(_services().storage, site_id, change, _services().now())
-    except ValueError as err:
-        code = "validation_error" if status == 400 else "conflict"
-        raise ApiError(status, code, f"Invalid themes: {err}", {field: [str(err)]}) from None
-    audit.record(_services().storage, audit.token_actor(admin), action, f"site:{site_id}/theme:{key}", detail)
+        return theme_editing.check_key(key)
+    except theme_editing.ThemeEditError as err:
+        raise _refused(err) from None
+
+
+def _edit(site_id: int, edit: Any, *args: Any) -> Any:
+    """Run a theme_editing change as the token's admin; its refusal as the API's error."""
+    admin = current_admin()
+    _site(site_id)
+    try:
+        edit(_services().storage, audit.token_actor(admin), site_id, *args, _services().now())
+    except theme_editing.ThemeEditError as err:
+        raise _refused(err) from None
     return jsonify(_themes_out(site_id))
 
 
@@ -107,14 +109,7 @@ def put_theme(site_id: int, key: str):
     current_admin()
     _site(site_id)
     key = _key(key)
-    body = load(ThemeBodySchema())
-    entry = {k: v for k, v in body.items() if v is not None}
-
-    def change(entries: dict[str, Any]) -> dict[str, Any]:
-        if "merged_into" in entries.get(key, {}):
-            entry["merged_into"] = entries[key]["merged_into"]  # PUT keeps a merge: undo it with DELETE
-        return {**entries, key: entry}
-    return _change(site_id, change, "theme.put", key, entry)
+    return _edit(site_id, theme_editing.put_theme, key, load(ThemeBodySchema()))
 
 
 @bp.post("/sites/<int:site_id>/themes/<key>/merge")
@@ -123,32 +118,14 @@ def merge_theme(site_id: int, key: str):
     current_admin()
     _site(site_id)
     key = _key(key)
-    body = load(MergeBodySchema())
-
-    def change(entries: dict[str, Any]) -> dict[str, Any]:
-        if key not in STARTER_KEYS and key not in entries:
-            raise not_found("theme", key)
-        return {**entries, key: {**entries.get(key, {}), "merged_into": body["into"]}}
-    return _change(site_id, change, "theme.merge", key, {"into": body["into"]}, field="into")
+    return _edit(site_id, theme_editing.merge_theme, key, load(MergeBodySchema())["into"])
 
 
 @bp.delete("/sites/<int:site_id>/themes/<key>")
 def delete_theme(site_id: int, key: str):
     """A theme of the site's own is deleted; a starter theme goes back to how it ships (unmerged,
     its own label and terms, on)."""
-    current_admin()
-    _site(site_id)
-    key = _key(key)
-    if key not in service.site_config(_services().storage, site_id).get("themes", {}):
-        if key in STARTER_KEYS:
-            return jsonify(_themes_out(site_id))
-        raise not_found("theme", key)
-
-    def change(entries: dict[str, Any]) -> dict[str, Any]:
-        if key not in entries:  # deleted meanwhile: nothing left to do
-            return entries
-        return {k: v for k, v in entries.items() if k != key}
-    return _change(site_id, change, "theme.delete", key, {}, field="key", status=409)
+    return _edit(site_id, theme_editing.reset_theme, key)
 
 
 # -- a survey's themes and its customers ------------------------------------------------------------
