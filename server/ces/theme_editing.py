@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from . import audit
 from . import themes as service
-from .core.themes import KEY_RE, STARTER_KEYS
+from .core.themes import FOUND_PREFIX, KEY_RE, MAX_LABEL, MAX_TERMS, STARTER_KEYS, check_term
 from .storage import Storage
 
 
@@ -49,18 +49,59 @@ def _apply(storage: Storage, actor: str, site_id: int, change: Callable[[dict[st
     audit.record(storage, actor, action, f"site:{site_id}/theme:{key}", detail)
 
 
-def put_theme(storage: Storage, actor: str, site_id: int, key: str, entry: dict[str, Any], now: float,
-              field: str = "themes") -> None:
+def site_themes_view(storage: Storage, site_id: int) -> dict[str, Any]:
+    """The site's themes as the API lists them: those in use (merged ones folded into their
+    target), the keys turned off, and the settings as stored."""
+    config = service.site_config(storage, site_id)
+    themes, version = service.site_themes(storage, site_id)
+    entries = config.get("themes", {})
+    return {"site_id": site_id, "version": version,
+            "themes": [{"key": t.key, "label": t.label, "kind": t.kind, "merged_from": list(t.merged_from),
+                        "added_terms": entries.get(t.key, {}).get("terms", []), "terms": list(t.terms)}
+                       for t in themes],
+            "off": sorted(k for k, e in entries.items() if e.get("enabled") is False),
+            "settings": config}
+
+
+def _refuse(field: str, detail: str) -> ThemeEditError:
+    return ThemeEditError(400, field, f"Invalid {field}: {detail}", detail)
+
+
+def check_entry(key: str, entry: dict[str, Any]) -> None:
+    """The fields of one theme, each refused under its own name (the whole settings are checked
+    again by core.themes.check_config when stored)."""
+    if key.startswith(FOUND_PREFIX):
+        raise _refuse("key", f"'{FOUND_PREFIX}' starts the keys of found themes; choose another key.")
+    label = entry.get("label")
+    if label is not None and (not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL):
+        raise _refuse("label", f"A label is 1 to {MAX_LABEL} characters.")
+    terms = entry.get("terms") or []
+    if len(terms) > MAX_TERMS:
+        raise _refuse("terms", f"At most {MAX_TERMS} terms.")
+    for term in terms:
+        try:
+            check_term(term)
+        except ValueError as err:
+            raise _refuse("terms", f"{str(err)[0].upper()}{str(err)[1:]}.") from None
+    if key not in STARTER_KEYS:
+        if label is None:
+            raise _refuse("label", "A theme of your own needs a label.")
+        if not terms:
+            raise _refuse("terms", "A theme of your own needs at least one term.")
+
+
+def put_theme(storage: Storage, actor: str, site_id: int, key: str, entry: dict[str, Any], now: float) -> None:
     """Set theme `key`'s label, added terms and on/off (None values left out); a merge it is part
     of stays (undo it with reset_theme)."""
     key = check_key(key)
     entry = {k: v for k, v in entry.items() if v is not None}
+    check_entry(key, entry)
 
     def change(entries: dict[str, Any]) -> dict[str, Any]:
         if "merged_into" in entries.get(key, {}):
             entry["merged_into"] = entries[key]["merged_into"]
         return {**entries, key: entry}
-    _apply(storage, actor, site_id, change, "theme.put", key, entry, now, field)
+    _apply(storage, actor, site_id, change, "theme.put", key, entry, now, "themes")
 
 
 def merge_theme(storage: Storage, actor: str, site_id: int, key: str, into: str, now: float) -> None:
@@ -72,6 +113,19 @@ def merge_theme(storage: Storage, actor: str, site_id: int, key: str, into: str,
             raise _unknown(key)
         return {**entries, key: {**entries.get(key, {}), "merged_into": into}}
     _apply(storage, actor, site_id, change, "theme.merge", key, {"into": into}, now, "into")
+
+
+def unmerge_theme(storage: Storage, actor: str, site_id: int, key: str, now: float) -> None:
+    """Take theme `key` out of the theme it was merged into; what else the site set for it stays."""
+    key = check_key(key)
+
+    def change(entries: dict[str, Any]) -> dict[str, Any]:
+        if "merged_into" not in entries.get(key, {}):
+            raise ThemeEditError(409, "key", f"Theme {key} is not merged into another.",
+                                 "Not merged into another theme.")
+        rest = {k: v for k, v in entries[key].items() if k != "merged_into"}
+        return {**{k: v for k, v in entries.items() if k != key}, **({key: rest} if rest else {})}
+    _apply(storage, actor, site_id, change, "theme.unmerge", key, {}, now, "key", status=409)
 
 
 def reset_theme(storage: Storage, actor: str, site_id: int, key: str, now: float) -> None:

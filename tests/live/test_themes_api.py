@@ -259,8 +259,10 @@ def test_rename_merge_extend_change_the_assignment(live_server: LiveServer) -> N
     # Bad input, a read-only token, a token of another site.
     for method, path, body, field in (
             ("PUT", f"{themes_url}/Bad_Key", {"label": "x", "terms": ["y"]}, "key"),
-            ("PUT", f"{themes_url}/mine", {"label": "Mine"}, "themes"),
-            ("PUT", f"{themes_url}/delivery", {"terms": ["a*"]}, "themes"),
+            ("PUT", f"{themes_url}/mine", {"label": "Mine"}, "terms"),
+            ("PUT", f"{themes_url}/mine", {"terms": ["mine"]}, "label"),
+            ("PUT", f"{themes_url}/delivery", {"terms": ["a*"]}, "terms"),
+            ("PUT", f"{themes_url}/found-mine", {"label": "x", "terms": ["y"]}, "key"),
             ("PUT", f"{themes_url}/delivery", {"enabled": "no"}, "enabled"),
             ("POST", f"{themes_url}/delivery/merge", {"into": "nowhere"}, "into"),
             ("POST", f"{themes_url}/delivery/merge", {}, "into")):

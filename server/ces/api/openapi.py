@@ -224,6 +224,8 @@ OPERATIONS.update({
                            description="The next report themes the site's comments again."),
     "themes.merge_theme": Op("Merge a theme into another", tag="themes", body=MergeBodySchema,
                              answer=T.SiteThemesSchema, errors=(*_WRITE, 404)),
+    "themes.unmerge_theme": Op("Undo a merge: the theme is its own again", tag="themes",
+                               answer=T.SiteThemesSchema, errors=(400, 404, 409)),
     "themes.delete_theme": Op("Delete a theme of the site's own, or reset a starter theme", tag="themes",
                               answer=T.SiteThemesSchema, errors=(400, 404, 409)),
     "themes.check_growth": Op("Run the theme.grown check now for the site's surveys", tag="themes",

@@ -61,16 +61,7 @@ def _survey(survey_id: int) -> dict[str, Any]:
 
 
 def _themes_out(site_id: int) -> dict[str, Any]:
-    storage = _services().storage
-    config = service.site_config(storage, site_id)
-    themes, version = service.site_themes(storage, site_id)
-    entries = config.get("themes", {})
-    return {"site_id": site_id, "version": version,
-            "themes": [{"key": t.key, "label": t.label, "kind": t.kind, "merged_from": list(t.merged_from),
-                        "added_terms": entries.get(t.key, {}).get("terms", []), "terms": list(t.terms)}
-                       for t in themes],
-            "off": sorted(k for k, e in entries.items() if e.get("enabled") is False),
-            "settings": config}
+    return theme_editing.site_themes_view(_services().storage, site_id)
 
 
 def _refused(err: theme_editing.ThemeEditError) -> ApiError:
@@ -119,6 +110,12 @@ def merge_theme(site_id: int, key: str):
     _site(site_id)
     key = _key(key)
     return _edit(site_id, theme_editing.merge_theme, key, load(MergeBodySchema())["into"])
+
+
+@bp.post("/sites/<int:site_id>/themes/<key>/unmerge")
+def unmerge_theme(site_id: int, key: str):
+    """Undo a merge: theme `key` is its own theme again, with what else the site set for it."""
+    return _edit(site_id, theme_editing.unmerge_theme, key)
 
 
 @bp.delete("/sites/<int:site_id>/themes/<key>")

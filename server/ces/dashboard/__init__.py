@@ -29,6 +29,7 @@ PAGES = (
     "test_trigger",
     "users",
     "fatigue",
+    "themes",
 )
 
 NAV = (  # (active key, label, endpoint): the site's pages in the header
@@ -37,6 +38,7 @@ NAV = (  # (active key, label, endpoint): the site's pages in the header
     ("triggers", "Triggers", "dashboard.triggers"),
     ("test", "Test", "dashboard.test_trigger"),
     ("fatigue", "Fatigue", "dashboard.fatigue"),
+    ("themes", "Themes", "dashboard.themes"),
     ("settings", "Settings", "dashboard.settings"),
 )
 
