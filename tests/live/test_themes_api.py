@@ -250,6 +250,16 @@ def test_rename_merge_extend_change_the_assignment(live_server: LiveServer) -> N
     assert not any(d["key"] in ("found-size", "found-taille", "found-marime") for d in report["discovered"])
     customers = get(live_server, f"/api/v1/surveys/{live_server.survey_id}/customers?theme=sizes")
     assert customers["total"] == 12
+    # A theme of the site's own merged and unmerged: it keeps its label and terms.
+    assert live_server.admin("POST", f"{themes_url}/sizes/merge", {"into": "returns-refunds"})[0] == 200
+    assert "sizes" not in {s["key"] for s in get(live_server, report_url)["themes"]}
+    status, body = live_server.admin("POST", f"{themes_url}/sizes/unmerge")
+    assert status == 200, body
+    mine = {t["key"]: t for t in body["themes"]}["sizes"]
+    assert (mine["label"], mine["added_terms"]) == ("Sizes", ["marime*", "size*", "taille*"])
+    assert {s["key"]: s for s in get(live_server, report_url)["themes"]}["sizes"]["comments"] == 12
+    status, err = live_server.admin("POST", f"{themes_url}/sizes/unmerge")
+    assert status == 409 and "key" in err["error"]["fields"], err
     # Reset and delete: back to the starter themes.
     assert live_server.admin("DELETE", f"{themes_url}/transfers-repetition")[0] == 200
     assert live_server.admin("DELETE", f"{themes_url}/sizes")[0] == 200
