@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import redis
 
-from .bus import Handler
+if TYPE_CHECKING:  # the interface; bus.py imports this module when a deployment asks for Redis
+    from .bus import Handler
 
 log = logging.getLogger(__name__)
 

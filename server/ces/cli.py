@@ -11,17 +11,10 @@ import click
 from . import audit
 from . import config as config_module
 from .bootstrap import allow_own_origins, own_origins, script_tag, seed_default_site
+from .cli_common import open_storage, report_query, survey_or_fail
 from .cli_migrate import migrate_data
 from .cli_admin import config_group, site_by_key, site_list, site_rotate_secret, site_update, webhook_group
-from .storage import Storage
 from .storage.tokens import TokenStore
-
-
-def _storage(db: str | None) -> Storage:
-    conf = config_module.resolve({"DATABASE": db} if db else None)
-    storage = Storage(conf["DATABASE"], conf["SQLITE_SYNCHRONOUS"])
-    storage.migrate()
-    return storage
 
 
 @click.group()
@@ -40,7 +33,7 @@ def _run(host: str | None, port: int | None, db: str | None, connections: int, d
     db = db or conf["DATABASE"]          # --db, else CES_DATABASE (README), else ./ces.db
     host = host or conf["LISTEN_HOST"]   # --host, else CES_LISTEN_HOST (CES_HOST, deprecated)
     port = port or int(conf["PORT"])     # --port, else CES_PORT: for `ces demo` as for `ces serve`
-    storage = _storage(db)
+    storage = open_storage(db)
     try:
         site = seed_default_site(storage, time.time(), origins=own_origins(host, port))
     except ValueError as err:
@@ -152,7 +145,7 @@ def site_create(name: str, db: str | None, identity_verification: bool, origins:
     if time_zone_error(time_zone):
         raise click.BadParameter(time_zone_error(time_zone), param_hint="--time-zone")  # type: ignore[arg-type]
     allowed = origin_rules.clean(origins)
-    storage = _storage(db)
+    storage = open_storage(db)
     created = SiteStore(storage).create(name, time.time(), identity_verification, allowed, time_zone)
     audit.record(storage, audit.cli_actor(), "site.create", f"site:{created['id']}", {"name": name})
     keys = {"id": created["id"], "name": name, "site_key": created["site_key"],
@@ -188,7 +181,7 @@ def token() -> None:
 @click.option("--read-only", is_flag=True, help="Read, never change (GET only).")
 def token_create(name: str, db: str | None, site_key: str | None, read_only: bool) -> None:
     """Create an admin token and print it (it is stored hashed: this is the only time it is shown)."""
-    storage = _storage(db)
+    storage = open_storage(db)
     site_id = site_by_key(storage, site_key)["id"] if site_key else None
     row, secret = TokenStore(storage).create(name, time.time(), site_id, read_only)
     audit.record(storage, audit.cli_actor(), "token.create", f"token:{row['id']}",
@@ -203,7 +196,7 @@ def token_create(name: str, db: str | None, site_key: str | None, read_only: boo
 @click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_list(db: str | None) -> None:
     """List admin tokens (never their secret)."""
-    for row in TokenStore(_storage(db)).list():
+    for row in TokenStore(open_storage(db)).list():
         state = "revoked" if row["revoked_at"] else "active"
         scope = f"site {row['site_key']}" if row["site_id"] else "every site"
         click.echo(f"{row['id']}\t{row['name']}\t{state}\t{scope}\t{'read-only' if row['read_only'] else 'read-write'}")
@@ -214,7 +207,7 @@ def token_list(db: str | None) -> None:
 @click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL.")
 def token_revoke(token_id: int, db: str | None) -> None:
     """Revoke an admin token by its id."""
-    storage = _storage(db)
+    storage = open_storage(db)
     if not storage.revoke_admin_token(token_id, time.time()):
         raise click.ClickException(f"no active token {token_id}")
     audit.record(storage, audit.cli_actor(), "token.revoke", f"token:{token_id}")
@@ -222,32 +215,6 @@ def token_revoke(token_id: int, db: str | None) -> None:
 
 
 # -- reports ----------------------------------------------------------------------------------------
-
-def _report_query(options: dict[str, Any], extra: tuple[str, ...], allowed: tuple[str, ...],  # noqa: ANN202
-                  storage: Storage | None = None, survey: dict[str, Any] | None = None):
-    """Options and `--where properties.k[op]=v` filters, parsed exactly like the HTTP query string
-    (days in the survey's site's time zone, as in the API)."""
-    from .core.report_filters import FilterError, parse
-    from .core.time_zones import site_time_zone
-    site = storage.get_site(survey["site_id"]) if storage is not None and survey is not None else None
-    args = [(k, str(v)) for k, v in options.items() if v is not None]
-    for item in extra:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--where")
-        args.append((key if key.startswith("properties.") else f"properties.{key}", value))
-    try:
-        return parse(args, allowed, site_time_zone(site))
-    except FilterError as err:
-        raise click.UsageError(f"{err.field}: {err.message}") from None
-
-
-def _survey_or_fail(storage: Storage, survey_id: int) -> dict[str, Any]:
-    survey = storage.get_survey(survey_id)
-    if survey is None:
-        raise click.ClickException(f"no survey {survey_id}")
-    return survey
-
 
 _filter_options = [
     click.option("--from", "from_", default=None, help="Start (ISO date or date-time, inclusive)."),
@@ -283,9 +250,9 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
            db: str | None, as_json: bool, insights: bool = False) -> None:
     """Print a survey's report: score, funnel, trend, touchpoints and drivers."""
     from . import reports as reports_module
-    storage = _storage(db)
-    survey = _survey_or_fail(storage, survey_id)
-    q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
+    storage = open_storage(db)
+    survey = survey_or_fail(storage, survey_id)
+    q = report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
                        "interval": interval, "driver": driver, "buckets": buckets}, where,
                       ("interval", "driver", "buckets"), storage, survey)
     r = reports_module.build_report(storage, survey, q, time.time())
@@ -336,9 +303,9 @@ def export(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
     """Export a survey's answers (with prompt, trigger, event and user), streamed, with a progress bar."""
     from . import reports as reports_module
     from .storage.reports import Reports
-    storage = _storage(db)
-    survey = _survey_or_fail(storage, survey_id)
-    q = _report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
+    storage = open_storage(db)
+    survey = survey_or_fail(storage, survey_id)
+    q = report_query({"from": from_, "to": to, "trigger": trigger, "variant": variant, "locale": locale,
                        "format": fmt}, where, ("format",), storage, survey)
     total = Reports(storage).count_answers(q, survey_id)
     with click.open_file(out, "w", encoding="utf-8") as fh, \

@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
+from .cli_common import open_storage, report_query, survey_or_fail
 from .core.report_filters import FilterError
 
 
 def _common(storage: Any, survey_id: int, options: dict[str, Any], where: tuple[str, ...],
             allowed: tuple[str, ...]) -> tuple[dict[str, Any], Any]:
-    from .cli import _report_query, _survey_or_fail
-    survey = _survey_or_fail(storage, survey_id)
-    return survey, _report_query(options, where, allowed, storage, survey)
+    survey = survey_or_fail(storage, survey_id)
+    return survey, report_query(options, where, allowed, storage, survey)
 
 
 def print_ranking(r: dict[str, Any], top: int) -> None:
@@ -81,8 +81,7 @@ def drivers_command(survey_id: int, from_: str | None, to: str | None, trigger: 
                     min_n: int | None, fdr: float | None, db: str | None, as_json: bool, top: int) -> None:
     """What drives effort: every event property and user trait ranked, corrected for many tests."""
     from . import driver_report
-    from .cli import _storage
-    storage = _storage(db)
+    storage = open_storage(db)
     survey, q = _common(storage, survey_id, {"from": from_, "to": to, "trigger": trigger, "min_n": min_n,
                                              "fdr": fdr}, where, ("min_n", "fdr"))
     try:
@@ -103,8 +102,7 @@ def fix_first_command(survey_id: int, from_: str | None, to: str | None, trigger
                       min_n: int | None, fdr: float | None, db: str | None, as_json: bool, top: int) -> None:
     """Fix first: touchpoint × driver (× theme) items ranked by respondents × effort gap."""
     from . import driver_report
-    from .cli import _storage
-    storage = _storage(db)
+    storage = open_storage(db)
     survey, q = _common(storage, survey_id, {"from": from_, "to": to, "trigger": trigger, "min_n": min_n,
                                              "fdr": fdr}, where, ("min_n", "fdr"))
     try:
@@ -129,9 +127,8 @@ def alerts_run(site_id: int | None, db: str | None) -> None:
     """Check for score drops and send the digests that are due, now (the server does it every
     ALERTS_INTERVAL seconds); the deliveries go out with the server's webhook sender."""
     from . import alerts
-    from .cli import _storage
     from .services import Services
-    storage = _storage(db)
+    storage = open_storage(db)
     sent = alerts.run(Services(storage), time.time(), site_id)
     for s in sent:
         click.echo(f"{s['kind']}: survey {s['survey_id'] or '—'}, period ending {s['period_end']:.0f}")

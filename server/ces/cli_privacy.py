@@ -14,16 +14,10 @@ import click
 
 from . import audit
 from . import config as config_module
+from .cli_common import open_storage
 from .storage import Storage
 
 _db_option = click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
-
-
-def _storage(db: str | None) -> Storage:
-    conf = config_module.resolve({"DATABASE": db} if db else None)
-    storage = Storage(conf["DATABASE"], conf["SQLITE_SYNCHRONOUS"])
-    storage.migrate()
-    return storage
 
 
 def _site(storage: Storage, key: str) -> dict[str, Any]:
@@ -49,7 +43,7 @@ def user() -> None:
 def user_erase(site_key: str, user_id: str, db: str | None) -> None:
     """Delete everything stored about USER_ID on the site, reports corrected; the erasure is recorded."""
     from .storage import erasure
-    storage = _storage(db)
+    storage = open_storage(db)
     site = _site(storage, site_key)
     actor = audit.cli_actor()
     now = time.time()
@@ -74,7 +68,7 @@ def user_export(site_key: str, user_id: str, out: str, db: str | None) -> None:
     """Print everything stored about USER_ID on the site as one JSON document."""
     from .storage.erasure import NotFound
     from .user_export import export_document
-    storage = _storage(db)
+    storage = open_storage(db)
     site = _site(storage, site_key)
     try:
         doc = export_document(storage, site, user_id, time.time())
@@ -91,7 +85,7 @@ def user_export(site_key: str, user_id: str, out: str, db: str | None) -> None:
 def user_opt_out(site_key: str, user_id: str, db: str | None) -> None:
     """Never ask USER_ID again on the site (their open prompts close)."""
     from .storage import erasure
-    storage = _storage(db)
+    storage = open_storage(db)
     site = _site(storage, site_key)
     actor, now = audit.cli_actor(), time.time()
     created, closed = erasure.opt_out(storage, site["id"], user_id, "cli", now, record=lambda d: audit.record(
@@ -115,7 +109,7 @@ def retention() -> None:
 def retention_run(site_key: str | None, batch: int, db: str | None) -> None:
     """Apply the retention policies now (the server also does it in the background, hourly)."""
     from . import retention as job
-    storage = _storage(db)
+    storage = open_storage(db)
     site_id = _site(storage, site_key)["id"] if site_key else None
     done = job.run(storage, time.time(), batch=batch, site_id=site_id)
     for sid, counts in done.items():
@@ -129,7 +123,7 @@ def retention_run(site_key: str | None, batch: int, db: str | None) -> None:
 def retention_show(site_key: str, db: str | None) -> None:
     """Print the site's retention policy as JSON."""
     from . import retention as job
-    storage = _storage(db)
+    storage = open_storage(db)
     click.echo(json.dumps(job.site_policy(_site(storage, site_key).get("settings")).as_dict()))
 
 
@@ -145,7 +139,7 @@ def retention_set(site_key: str, events_days: int | None, answers: str | None, a
     """Change the site's retention policy (options not given keep their value)."""
     from . import retention as job
     from .core.retention import RetentionPolicy, validate
-    storage = _storage(db)
+    storage = open_storage(db)
     site = _site(storage, site_key)
     merged = {**job.site_policy(site.get("settings")).as_dict(),
               **{k: v for k, v in (("events_days", events_days), ("answers", answers),
@@ -190,7 +184,7 @@ def audit_command(limit: int, action: str | None, as_json: bool, db: str | None)
     """Print the latest changes made through the admin API and the CLI, newest first."""
     from .storage import audit as audit_sql
     from .user_export import iso
-    rows, total = audit_sql.entries(_storage(db), {"action": action}, limit, 0)
+    rows, total = audit_sql.entries(open_storage(db), {"action": action}, limit, 0)
     for r in rows:
         if as_json:
             click.echo(json.dumps({**r, "created_at": iso(r["created_at"])}, ensure_ascii=False))

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from . import config as config_module
 from . import themes as service
 from .core.report_filters import FilterError, ReportQuery, parse
 from .core.time_zones import site_time_zone
+from .cli_common import open_storage, survey_or_fail
 from .storage import Storage
 
 _db_option = click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")
@@ -29,20 +29,6 @@ def _with_filters(f: Any) -> Any:
     for option in reversed(_filters):
         f = option(f)
     return f
-
-
-def _storage(db: str | None) -> Storage:
-    conf = config_module.resolve({"DATABASE": db} if db else None)
-    storage = Storage(conf["DATABASE"], conf["SQLITE_SYNCHRONOUS"])
-    storage.migrate()
-    return storage
-
-
-def _survey(storage: Storage, survey_id: int) -> dict[str, Any]:
-    survey = storage.get_survey(survey_id)
-    if survey is None:
-        raise click.ClickException(f"no survey {survey_id}")
-    return survey
 
 
 def _query(storage: Storage, survey: dict[str, Any], options: dict[str, Any], allowed: tuple[str, ...]) -> ReportQuery:
@@ -74,8 +60,8 @@ def themes() -> None:
 def show(survey_id: int, from_: str | None, to: str | None, trigger: str | None, high_effort_max: int | None,
          interval: str, top: int, as_json: bool, db: str | None) -> None:
     """Print the top themes of a survey's comments, most high-effort answers first."""
-    storage = _storage(db)
-    survey = _survey(storage, survey_id)
+    storage = open_storage(db)
+    survey = survey_or_fail(storage, survey_id)
     q = _query(storage, survey, {"from": from_, "to": to, "trigger": trigger, "high_effort_max": high_effort_max,
                                  "interval": interval}, ("interval", "high_effort_max"))
     r = service.theme_report(storage, survey, q)
@@ -120,8 +106,8 @@ def _print_section(s: dict[str, Any], headline: str) -> None:
 def customers(survey_id: int, theme: str | None, from_: str | None, to: str | None, trigger: str | None,
               high_effort_max: int | None, as_csv: bool, db: str | None) -> None:
     """List the customers with a high-effort answer in a theme (and/or at a touchpoint), to contact."""
-    storage = _storage(db)
-    survey = _survey(storage, survey_id)
+    storage = open_storage(db)
+    survey = survey_or_fail(storage, survey_id)
     q = _query(storage, survey, {"from": from_, "to": to, "trigger": trigger, "high_effort_max": high_effort_max,
                                  "followed_up": "any", "page_size": 200}, ("high_effort_max", "followed_up",
                                                                            "page_size"))
