@@ -175,6 +175,43 @@ def test_customers_of_a_theme_mark_contacted_and_export(dash: Page, live_server:
     assert not any(c["contacted"] for c in api(live_server, "customers", f"?theme={theme['key']}&page_size=200")["customers"])
 
 
+def test_customers_of_a_driver_value_from_the_ranking(dash: Page, live_server: Any, seeded: dict) -> None:
+    """The driver with the most effort links to its customers: the list, its CSV and its contacted
+    marks are the API's for that event property value (a number's bucket as its range)."""
+    drivers = api(live_server, "drivers")
+    top = next(p for p in drivers["properties"] if p["source"] == "event" and p["most_effort"])
+    value = top["most_effort"]
+    dash.goto(insights_path(live_server))
+    dash.get_by_role("link", name=f"Customers with {top['key']} = {value['value']}").click()
+    if value["kind"] == "number":
+        bucket = value["bucket"]
+        query = f"?properties.{top['key']}[gte]={bucket['low']:g}" + (
+            f"&properties.{top['key']}[lt]={bucket['high']:g}" if bucket["high"] is not None else "")
+    else:
+        query = f"?properties.{top['key']}={value['value']}"
+    listed = api(live_server, "customers", query + "&page_size=10")
+    assert listed["total"] > 0
+    expect(dash.locator("#customers-total")).to_have_text(f"({listed['total']})")
+    expect(dash.locator("#customers-measure")).to_contain_text(top["key"])
+    rows = dash.locator("#customer-rows tbody tr")
+    assert [r.get_attribute("data-user") for r in rows.all()] == [c["user_id"] for c in listed["customers"]]
+    everyone = api(live_server, "customers", "?page_size=10")["total"]
+    assert everyone > listed["total"], "the value narrows the list"
+    with dash.expect_download() as info:
+        dash.locator("#customers-csv").click()
+    got = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    assert got == _api_csv(live_server, query)
+    first = listed["customers"][0]["user_id"]
+    dash.locator(f"#customer-rows tr[data-user='{first}']").get_by_role("button", name=re.compile("Mark contacted")).click()
+    expect(dash.locator("#customers-measure")).to_contain_text(top["key"])  # the filter kept
+    assert [c["user_id"] for c in api(live_server, "customers", query + "&page_size=200")["customers"]
+            if c["contacted"]] == [first]
+    screenshot(dash, "insights-driver-customers")
+    dash.get_by_role("link", name="any value").click()
+    expect(dash.locator("#customers-total")).to_have_text(f"({everyone})")
+    assert axe_violations(dash) == []
+
+
 def _api_csv(server: Any, query: str) -> list[list[str]]:
     from urllib.request import Request, urlopen
     req = Request(f"{server.url}/api/v1/surveys/{server.survey_id}/customers/export{query}",
@@ -206,6 +243,7 @@ def test_hostile_comment_and_trait_are_shown_as_text(dash: Page, live_server: An
     ("?with=99999", "with"), ("?cpage=x", "cpage"), ("?followed_up=maybe", "followed_up"),
     ("?touchpoint=abc", "touchpoint"), ("?interval=year", "interval"), ("?bogus=1", "bogus"),
     ("?from=2026-01-01&from=2026-02-01", "from"),
+    ("?properties.transfers[near]=2", "properties.transfers"), ("?properties.transfers[gte]=many", "properties.transfers"),
 ])
 def test_bad_query_values_give_a_message_not_an_error(dash: Page, live_server: Any, query: str, field: str) -> None:
     resp = dash.goto(insights_path(live_server, query))

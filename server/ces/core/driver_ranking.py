@@ -93,8 +93,11 @@ class PropertyResult:
             if v is None:
                 return None
             d = v.as_dict()
-            return {"value": v.row.value, "difference": d["difference"], "difference_ci": d["difference_ci"],
-                    "q": d["q"]}
+            out = {"value": v.row.value, "kind": v.row.kind, "difference": d["difference"],
+                   "difference_ci": d["difference_ci"], "q": d["q"]}
+            if "bucket" in d:  # a number's bucket: [low, high), what a filter on the value needs
+                out["bucket"] = d["bucket"]
+            return out
 
         return {"source": self.source, "key": self.key, "n": sum(v.row.score.n for v in self.values),
                 "findings": len(self.findings), "effect": brief(self.effect), "most_effort": brief(self.worst),

@@ -29,6 +29,7 @@ from .access import current_account, safe_next, site_page
 
 PERIOD = ("from", "to", "tz")
 PAGE_KEYS = (*PERIOD, "interval", "theme", "touchpoint", "followed_up", "cpage", "with")
+MEASURE = "properties."  # event property filters of the customer list only (a driver value's customers)
 CUSTOMERS_PAGE = 10
 FIX_FIRST_LIMIT = 10
 DRIVERS_SHOWN = 10
@@ -60,6 +61,7 @@ class Selection:
     theme: str | None
     touchpoint: str | None
     other: dict[str, Any] | None
+    measure: list[tuple[str, str]]  # the customer list's event property filters, as in the URL
 
 
 def _services() -> Any:
@@ -105,8 +107,11 @@ def select(site: dict[str, Any], survey: dict[str, Any], args: list[tuple[str, s
            others: list[dict[str, Any]]) -> Selection:
     """Check the page's query (BadQuery naming the field): known names, each once, valid values."""
     for name, _ in args:
-        if name not in PAGE_KEYS:
+        if name not in PAGE_KEYS and not name.startswith(MEASURE):
             raise BadQuery(name, "unknown parameter")
+    measure = [(n, v) for n, v in args if n.startswith(MEASURE)]
+    if measure:
+        _parse(args, site_time_zone(_services().storage.get_site(site["id"])), measure)
     for name in PAGE_KEYS:
         _one(args, name)
     tz = site_time_zone(_services().storage.get_site(site["id"]))
@@ -133,7 +138,7 @@ def select(site: dict[str, Any], survey: dict[str, Any], args: list[tuple[str, s
             raise BadQuery("with", "no other survey with this id on this site")
     elif others:
         other = others[0]
-    return Selection(args, tz, theme, touchpoint, other)
+    return Selection(args, tz, theme, touchpoint, other, measure)
 
 
 def page_url(site_id: int, survey_id: int, args: list[tuple[str, str]], **changes: str | None) -> str:
@@ -144,6 +149,27 @@ def page_url(site_id: int, survey_id: int, args: list[tuple[str, str]], **change
     return base + ("?" + urlencode(kept) if kept else "")
 
 
+def measure_filters(key: str, value: dict[str, Any]) -> list[tuple[str, str]]:
+    """The event property filters of one driver value (a ranking's `effect` / `most_effort`):
+    a number's bucket as its range, a text or a boolean as itself."""
+    name = f"{MEASURE}{key}"
+    if value.get("kind") == "number":
+        bucket = value.get("bucket") or {}
+        out = [(f"{name}[gte]", f"{bucket['low']:g}")] if bucket.get("low") is not None else []
+        return out + ([(f"{name}[lt]", f"{bucket['high']:g}")] if bucket.get("high") is not None else [])
+    return [(name, str(value["value"]))]
+
+
+def measure_label(measure: list[tuple[str, str]]) -> str:
+    """"transfers ≥ 2 and < 3" for the customer list's heading."""
+    signs = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "ne": "≠"}
+    parts: dict[str, list[str]] = {}
+    for name, value in measure:
+        key, _, op = name[len(MEASURE):].partition("[")
+        parts.setdefault(key, []).append(f"{signs.get(op.rstrip(']'), '=')} {value}")
+    return "; ".join(f"{key} {' and '.join(conds)}" for key, conds in parts.items())
+
+
 # -- the sections -----------------------------------------------------------------------------------
 
 def _customer_query(sel: Selection, page: bool = True) -> ReportQuery:
@@ -152,6 +178,7 @@ def _customer_query(sel: Selection, page: bool = True) -> ReportQuery:
         extra.append(("trigger", sel.touchpoint))
     if sel.theme is not None:
         extra.append(("theme", sel.theme))
+    extra += sel.measure
     if page:
         extra += [("page", _one(sel.args, "cpage") or "1"), ("page_size", str(CUSTOMERS_PAGE))]
     return _parse(sel.args, sel.tz, extra, ("theme", "followed_up", "page", "page_size"))
@@ -211,6 +238,19 @@ def survey_insights(site: dict[str, Any], survey_id: int) -> Any:
     ctx["export_url"] = url_for("dashboard.survey_insights_customers_export", site_id=site["id"],
                                 survey_id=survey_id) + ("?" + urlencode(args) if args else "")
     ctx["group_labels"] = group_label
+    measure = [(n, v) for n, v in args if n.startswith(MEASURE)]
+    ctx["measure"] = measure_label(measure) if measure else None
+    ctx["without_measure"] = page_url(site["id"], survey_id, args, cpage=None, **{n: None for n, _ in measure})
+
+    def driver_customers(p: dict[str, Any]) -> str | None:
+        """The page with the customer list narrowed to this property's value with the most effort."""
+        value = p.get("most_effort")
+        if p.get("source") != "event" or not value:
+            return None
+        changes: dict[str, str | None] = {n: None for n, _ in measure}
+        changes.update(dict(measure_filters(p["key"], value)))
+        return page_url(site["id"], survey_id, args, cpage=None, **changes) + "#customers"
+    ctx["driver_customers"] = driver_customers
     ctx["no_theme"] = driver_report.NO_THEME
     ctx["v"] = results_view.Helpers(site, survey, args, ctx)
     ctx["trigger_names"] = {str(t["id"]): t.get("name") or t.get("event_name") for t in ctx["options"]["triggers"]}
@@ -245,7 +285,7 @@ def mark_contacted(site: dict[str, Any], survey_id: int) -> Any:
     the page's selection comes in the form's hidden fields."""
     survey = _survey(site, survey_id)
     form = request.form
-    args = _clean([(n, v) for n, v in form.items(multi=True) if n in PAGE_KEYS])
+    args = _clean([(n, v) for n, v in form.items(multi=True) if n in PAGE_KEYS or n.startswith(MEASURE)])
     sel = _selection_or_error(site, survey, args)
     if not isinstance(sel, Selection):
         return sel
