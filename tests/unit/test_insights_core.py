@@ -67,6 +67,25 @@ def test_ranking_controls_false_findings_in_simulation() -> None:
     assert with_findings <= 0.08 * 200, with_findings
 
 
+def test_identifiers_are_left_out_of_the_ranking_and_real_drivers_kept() -> None:
+    rng = random.Random(3)
+    emails: dict = {}
+    channel: dict = {}
+    few: dict = {}
+    for i in range(200):
+        s = rng.choice((1, 2, 6, 7))
+        emails.setdefault(("text", f"c{i}@example.com"), {}).setdefault(s, 0)
+        emails[("text", f"c{i}@example.com")][s] += 1
+        c = ("text", "phone") if s < 4 else ("text", "chat")  # a real driver
+        channel.setdefault(c, {}).setdefault(s, 0)
+        channel[c][s] += 1
+    for i in range(5):  # a few answers, each its own value: too few to call an identifier
+        few[("text", f"v{i}")] = {6: 1}
+    ranked = {p.key for p in rank_properties("ces7", {("trait", "email"): emails, ("event", "channel"): channel,
+                                                      ("trait", "plan"): few})}
+    assert ranked == {"channel", "plan"}
+
+
 def _period(rng: random.Random, p: float, n: int) -> list[int]:
     return [rng.choice((5, 6, 7)) if rng.random() < p else rng.choice((1, 2, 3, 4)) for _ in range(n)]
 

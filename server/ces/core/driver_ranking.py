@@ -13,6 +13,10 @@ default 5 %): a value is a finding when its adjusted p-value (`q`) is at most `f
 the findings listed, at most 5 % are expected to be noise. Values with fewer than `min_n`
 answers, or whose rest has fewer, are shown but not tested (and do not count in the correction).
 
+Identifiers are left out: a property with more than IDENTIFIER_MIN_VALUES values and about one
+answer per value (an email, a name, an order number) can never be tested and only crowds the
+list (in the demo, 4 of 7 traits were the contact traits the site sent).
+
 Properties are ranked by their largest finding, |difference| in headline points (most effort
 first on ties); properties without a finding follow, by their smallest adjusted p-value. Each
 property also names its `most_effort` finding (the value furthest below its rest), what the
@@ -29,6 +33,9 @@ from .scoring import LOW_SAMPLE, compare_p_value
 DEFAULT_FDR = 0.05
 DEFAULT_MIN_N = LOW_SAMPLE
 SOURCES = ("event", "trait")
+
+IDENTIFIER_MIN_VALUES = 10
+IDENTIFIER_ANSWERS_PER_VALUE = 2.0  # fewer answers per distinct value than this: an identifier
 
 # (kind, value label) -> per-score counts, per (source, key)
 Counts = Mapping[tuple[str, str], Mapping[tuple[str, str], Mapping[int, int]]]
@@ -105,6 +112,14 @@ class PropertyResult:
                 "values": [v.as_dict() for v in self.values]}
 
 
+def is_identifier(by_value: Mapping[tuple[str, str], Mapping[int, int]]) -> bool:
+    """Many text values, about one answer each: an email, a name, an id — never a driver."""
+    texts = [sum(dist.values()) for (kind, _value), dist in by_value.items() if kind == "text"]
+    if len(texts) <= IDENTIFIER_MIN_VALUES or len(texts) < len(by_value) / 2:
+        return False
+    return sum(texts) / len(texts) < IDENTIFIER_ANSWERS_PER_VALUE
+
+
 def rank_properties(metric: str, counts: Counts, min_n: int = DEFAULT_MIN_N, fdr: float = DEFAULT_FDR,
                     bounds: Sequence[float] = drivers.DEFAULT_BOUNDS) -> list[PropertyResult]:
     """Every property's values compared with their rest, corrected together, properties ranked."""
@@ -115,6 +130,8 @@ def rank_properties(metric: str, counts: Counts, min_n: int = DEFAULT_MIN_N, fdr
     results: list[PropertyResult] = []
     tested: list[ValueResult] = []
     for (source, key), by_value in counts.items():
+        if is_identifier(by_value):
+            continue
         prop = PropertyResult(source, key)
         for row in drivers.rank(metric, by_value, bounds):
             result = ValueResult(row, tested=row.score.n >= min_n and row.rest.n >= min_n)
