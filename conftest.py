@@ -52,7 +52,7 @@ def database(engine, tmp_path, request) -> Iterator[str]:
     cluster = request.getfixturevalue("pg_cluster")
     url = cluster.new_database()
     yield url
-    cluster.drop_database(url)
+    cluster.drop_database(url, wait=False)  # dropped by the cluster's thread while the next test runs
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ class _Receiver(BaseHTTPRequestHandler):
 def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     _Receiver.received = []
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # shutdown() quick
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", _Receiver.received
     server.shutdown()

@@ -238,6 +238,9 @@ def _websockets_end_at_the_close_frame(wsgi_app: Callable[..., Any]) -> Callable
     return app
 
 
+SERVE_POLL = 0.02  # seconds between LiveServer's checks for stop() (see LiveServer.__init__)
+
+
 class LiveServer:
     def __init__(self, db_path: str | Path, **config: Any) -> None:
         self.db_path = str(db_path)
@@ -255,7 +258,10 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         self._clients: list[WsClient] = []
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever() notices shutdown() only between select() calls: with the default 0.5 s
+        # poll, every stop() waited ~0.5 s (the last request restarts the wait), ~6 min of a run.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": SERVE_POLL},
+                                        daemon=True)
         self._thread.start()
 
     # -- HTTP -------------------------------------------------------------------------------
