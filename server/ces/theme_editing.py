@@ -120,6 +120,8 @@ def unmerge_theme(storage: Storage, actor: str, site_id: int, key: str, now: flo
     key = check_key(key)
 
     def change(entries: dict[str, Any]) -> dict[str, Any]:
+        if key not in STARTER_KEYS and key not in entries:
+            raise _unknown(key)
         if "merged_into" not in entries.get(key, {}):
             raise ThemeEditError(409, "key", f"Theme {key} is not merged into another.",
                                  "Not merged into another theme.")

@@ -260,6 +260,7 @@ def test_rename_merge_extend_change_the_assignment(live_server: LiveServer) -> N
     assert {s["key"]: s for s in get(live_server, report_url)["themes"]}["sizes"]["comments"] == 12
     status, err = live_server.admin("POST", f"{themes_url}/sizes/unmerge")
     assert status == 409 and "key" in err["error"]["fields"], err
+    assert live_server.admin("POST", f"{themes_url}/never-made/unmerge")[0] == 404
     # Reset and delete: back to the starter themes.
     assert live_server.admin("DELETE", f"{themes_url}/transfers-repetition")[0] == 200
     assert live_server.admin("DELETE", f"{themes_url}/sizes")[0] == 200
