@@ -17,12 +17,23 @@ from ces.testing import LiveServer
 ENGINES = [e for e in os.environ.get("CES_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 
 
+# Files with the longest tests (8-24 s each: restarts, a 14 s delayed prompt, 100k answers), run
+# first so that no worker is left with one of them while the others have finished (xdist hands
+# out tests in this order). Within a file the order is unchanged.
+SLOW_FIRST = ("tests/live/test_scale_out.py", "tests/live/test_export.py", "e2e/dashboard/test_dashboard_overview.py",
+              "e2e/dashboard/test_results_demo.py", "e2e/dashboard/test_dashboard_demo.py",
+              "tests/live/test_config_as_code.py", "tests/live/test_rate_limits.py", "tests/live/test_backup.py")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Tests of a SQLite-only feature (`ces backup` copies the SQLite file) run on SQLite only."""
+    """Tests of a SQLite-only feature (`ces backup` copies the SQLite file) run on SQLite only;
+    the SLOW_FIRST files first."""
     keep = [i for i in items if not (i.get_closest_marker("sqlite_only") and "[postgresql" in i.nodeid)]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
-        items[:] = keep
+    rank = {path: n for n, path in enumerate(SLOW_FIRST)}
+    keep.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable
+    items[:] = keep
 
 
 @pytest.fixture(scope="session")
