@@ -6,6 +6,7 @@ with the parameters in the stored string so they can be raised later, and a cons
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -17,8 +18,14 @@ from .storage.sites import SiteStore
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # a hash of megabytes of text would only cost the server time
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
-# Checked when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a wrong email takes as long as a wrong password.
+    Made at the first login, not at import: scrypt costs ~90 ms of CPU, which every `ces`
+    command and every server start paid."""
+    return generate_password_hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -63,9 +70,10 @@ def check_login(storage: Storage, email: str, password: str) -> dict[str, Any] |
     """The user when `password` is theirs; None for an unknown email or a wrong password alike."""
     if not email or not password or len(password) > MAX_PASSWORD:
         return None
+    dummy = _dummy_hash()  # made before the lookup: a process's first login costs it for any email
     row = DashboardUserStore(storage).credentials(normal_email(email))
     if row is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(dummy, password)
         return None
     if not check_password_hash(row.pop("password_hash"), password):
         return None
