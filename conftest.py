@@ -7,7 +7,10 @@ a temporary folder, a free loopback port, stopped at the end of the session even
 """
 from __future__ import annotations
 
+import ast
 import os
+import sys
+import threading
 from typing import Iterator
 
 import pytest
@@ -15,6 +18,24 @@ import pytest
 from ces.testing import LiveServer
 
 ENGINES = [e for e in os.environ.get("CES_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
+
+
+def _one_ast_parse_at_a_time() -> None:
+    """CPython 3.11.7's ast.parse() is not thread-safe (gh-106905: "AST constructor recursion
+    depth mismatch", seen once in a full run, from werkzeug compiling an app's routes while another
+    thread of the same test process parsed too). A test process runs many servers' threads at once;
+    a production process parses only while it builds its app, once."""
+    if sys.version_info >= (3, 12):
+        return
+    parse, lock = ast.parse, threading.Lock()
+
+    def locked_parse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with lock:
+            return parse(*args, **kwargs)
+    ast.parse = locked_parse
+
+
+_one_ast_parse_at_a_time()
 
 
 # Files with the longest tests (8-24 s each: restarts, a 14 s delayed prompt, 100k answers), run
