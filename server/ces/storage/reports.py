@@ -126,6 +126,13 @@ class Reports:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.dialect = storage.dialect
+        self._props_ready: bool | None = None  # answer_props covers every answer (None: not checked yet)
+
+    @property
+    def props_ready(self) -> bool:
+        if self._props_ready is None:
+            self._props_ready = answer_props.behind(self.conn, 0) == 0
+        return self._props_ready
 
     @property
     def conn(self):  # noqa: ANN201
@@ -158,7 +165,9 @@ class Reports:
                 [last, upto])
 
         added = self._fold_new_rows("answers", ROLLUP_CHUNK, fold)
-        answer_props.refresh(self.storage)  # the property filters' index (storage/answer_props.py)
+        # The property filters' index (storage/answer_props.py): copied here when a few answers are
+        # behind; a large backlog is the background job's, and the reports read the base tables.
+        self._props_ready = answer_props.catch_up(self.storage)
         return added
 
     def rebuild_funnel_rollup(self) -> None:
@@ -219,11 +228,11 @@ class Reports:
     def rollup_usable(q: ReportQuery) -> bool:
         return not q.properties and q.whole_days
 
-    @staticmethod
-    def props_usable(q: ReportQuery) -> bool:
+    def props_usable(self, q: ReportQuery) -> bool:
         """The answers' side of a query the rollups cannot answer (property filters, a range off
-        midnight, another time zone) read from `answer_props`: exact, one index, no JSON parsed."""
-        return answer_props.usable(q)
+        midnight, another time zone) read from `answer_props`: exact, one index, no JSON parsed;
+        while the background job is still copying a large backlog, the base tables (exact too)."""
+        return answer_props.usable(q) and self.props_ready
 
     def _props_driver_rows(self, q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
                            with_day: bool) -> list[tuple[Any, ...]]:
