@@ -1,4 +1,5 @@
-"""The background copy of answers into `answer_props` (storage/answer_props.py): a large
+"""The background copy of answers into `answer_props` (storage/answer_props.py), and the fold of
+prompts and events into the funnel's rollups per property value (storage/prop_rollups.py): a large
 installation's existing answers after the upgrade that made the table, then each run the answers
 since the last one, so that reports seldom copy any themselves.
 
@@ -12,7 +13,7 @@ import time
 
 from .periodic import PeriodicJob
 from .storage import Storage
-from .storage import answer_props
+from .storage import answer_props, prop_rollups
 
 log = logging.getLogger(__name__)
 
@@ -36,5 +37,9 @@ class AnswerPropsJob(PeriodicJob):
             if self.pause:
                 time.sleep(self.pause)  # let the writers in between two chunks
         self.copied += copied
+        # The funnel's rollups per property value (storage/prop_rollups.py), the same way.
+        while not self._stop.is_set() and prop_rollups.fold_step(self.storage, self.chunk):
+            if self.pause:
+                time.sleep(self.pause)
         if copied >= self.chunk:
             log.info("answer_props: %s answers copied in %.1f s", copied, time.monotonic() - started)

@@ -405,3 +405,14 @@ I16_SCALE_OUT_SQL = [
 def scale_out(db: Database) -> None:
     for sql in I16_SCALE_OUT_SQL:
         db.execute(sql)
+
+
+@migrations(name="0900_i15fast_prop_rollups")
+def prop_rollups(db: Database) -> None:
+    # The funnel per event-property value (storage/prop_rollups.py): a report filtered on one
+    # property reads no prompt or event of the past. Tables and the queue's SQL trigger only: the
+    # existing prompts and events are counted by the background job.
+    from . import prop_rollups as pr
+    for sql in pr.I15FAST_PROP_ROLLUPS_SQL:
+        db.execute(sql)
+    db.execute(pr.QUEUE_ON_CLOSE_SQLITE)
