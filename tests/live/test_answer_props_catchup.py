@@ -159,3 +159,18 @@ def test_the_job_started_with_the_server_converges_and_two_never_copy_twice(data
             s.app.extensions["ces_answer_props"].stop()
         one.stop()
         two.stop()
+
+
+def test_ces_drivers_finishes_the_copy_itself(database) -> None:
+    """The operator's command asks for the ranking now: it copies what is behind first, and says so."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    seed_many(database, MANY)
+    ces = str(Path(sys.executable).with_name("ces"))
+    run = subprocess.run([ces, "drivers", "1", "--db", database, "--json"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert f"Copying {MANY} answers' properties first" in run.stderr
+    ranked = json.loads(run.stdout)
+    assert {p["key"]: p["n"] for p in ranked["properties"]} == {"channel": MANY, "transfers": MANY, "vip": MANY}
+    assert ranked["properties"][0]["key"] == "transfers"  # the planted effect
