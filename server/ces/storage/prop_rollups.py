@@ -293,11 +293,12 @@ def _triggers(triggers: tuple[int, ...], params: list[Any]) -> str:
 
 
 def answer_facts_sql(survey_id: int, key: str, cells: Cells, start: float | None, end: float | None,
-                     triggers: tuple[int, ...], params: list[Any]) -> str:
-    """(day, trigger_id, score, n) of the answers whose event's `key` is in `cells`, from the
-    answers' rollup per property value (report_props_daily, kept by Reports.refresh_rollups)."""
+                     triggers: tuple[int, ...], params: list[Any], columns: str = "day, trigger_id, score, n") -> str:
+    """`columns` (default day, trigger_id, score, n) of the answers whose event's `key` is in
+    `cells`, from the answers' rollup per property value (report_props_daily, kept by
+    Reports.refresh_rollups)."""
     params.extend([survey_id, key])
-    sql = "select day, trigger_id, score, n from report_props_daily where survey_id = ? and key = ?"
+    sql = f"select {columns} from report_props_daily where survey_id = ? and key = ?"
     sql += " and " + _cells_sql(cells, params) + _days(start, end, params) + _triggers(triggers, params)
     return sql
 

@@ -337,6 +337,13 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
+        cells = self.cells(q)
+        if cells is not None and cells[0] == key and bounds is None:
+            # The driver is the filter's own property: its values are the filter's cells.
+            facts = prop_rollups.answer_facts_sql(survey_id, *cells, q.start, q.end, q.triggers, params,
+                                                  columns="kind, value, score, n")
+            return self.conn.execute(f"select kind, value, score, sum(n) from ({facts}) f group by kind, value, score",
+                                     params).fetchall()
         if self.props_usable(q):
             return self._props_driver_rows(q, survey_id, key, bounds, with_day=False)  # type: ignore[return-value]
         kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
