@@ -25,6 +25,7 @@ from . import bus as bus_module
 from .delivery import DoorbellCourier
 from .services import Services
 from .storage import Storage
+from .storage.answer_props import status as answer_props_status
 from .widget_route import bp as widget_bp
 from .socket_reader import socket_thread_options
 from .ws import sock, without_compression
@@ -65,6 +66,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
     from .alerts_job import AlertsJob  # score drops and digests (docs/insights.md)
     app.extensions["ces_alerts"] = AlertsJob(services, services.now, float(app.config["ALERTS_INTERVAL"]))
     app.extensions["ces_alerts"].start()
+    from .answer_props_job import AnswerPropsJob  # the property filters' index, copied in the background
+    app.extensions["ces_answer_props"] = AnswerPropsJob(services.storage, float(app.config["ANSWER_PROPS_INTERVAL"]))
+    app.extensions["ces_answer_props"].start()
 
     errors.register(app)
     # Ids in URLs are SQLite integers: a larger number is an unknown path (404), never an overflow.
@@ -108,7 +112,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
         # swept: prompts this process sent at a sweep because no doorbell brought them.
         return jsonify(ok=True, sockets=services.hub.count(), connected=services.connected_count(),
                        bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"),
-                       swept=getattr(courier, "swept", 0))
+                       swept=getattr(courier, "swept", 0),
+                       answer_props=answer_props_status(services.storage))  # the background copy's progress
 
     logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app

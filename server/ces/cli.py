@@ -284,7 +284,8 @@ def report(survey_id: int, from_: str | None, to: str | None, trigger: str | Non
         from . import cli_insights, driver_report
         from .core.report_filters import FilterError
         try:
-            cli_insights.print_ranking(driver_report.ranking(storage, survey, q, time.time()), 5)
+            cli_insights.print_ranking(cli_insights.caught_up(storage, driver_report.ranking, storage, survey, q,
+                                                             time.time()), 5)
             cli_insights.print_fix_first(driver_report.fix_first_items(
                 storage, survey, q, time.time(), driver_report.theme_source(), 5), 5)
         except FilterError as err:

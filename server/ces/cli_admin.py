@@ -19,17 +19,11 @@ from marshmallow import ValidationError
 
 from . import config as config_module
 from .api.site_schemas import MAX_GRACE_SECONDS, SiteSchema
+from .cli_common import open_storage
 from .storage import Storage
 from .storage.sites import SiteStore
 
 _DB = click.option("--db", default=None, help="Database: a SQLite file or a postgresql:// URL (default: CES_DATABASE or ./ces.db).")
-
-
-def open_storage(db: str | None) -> Storage:
-    conf = config_module.resolve({"DATABASE": db} if db else None)
-    storage = Storage(conf["DATABASE"], conf["SQLITE_SYNCHRONOUS"])
-    storage.migrate()
-    return storage
 
 
 @contextmanager

@@ -18,6 +18,20 @@ def _common(storage: Any, survey_id: int, options: dict[str, Any], where: tuple[
     return survey, report_query(options, where, allowed, storage, survey)
 
 
+def caught_up(storage: Any, fn: Any, *args: Any) -> Any:
+    """fn(*args); when the answers' properties are still being copied after an upgrade (the
+    server's background job, docs/reports.md "Fast filters"), this command finishes the copy
+    first, as the operator asked for the ranking now."""
+    from .storage import answer_props
+    try:
+        return fn(*args)
+    except answer_props.CatchingUp as err:
+        click.echo(f"Copying {err.behind} answers' properties first (the server does it in the background)...",
+                   err=True)
+        answer_props.refresh(storage)
+        return fn(*args)
+
+
 def print_ranking(r: dict[str, Any], top: int) -> None:
     click.echo(f"What drives effort ({r['tests']} values tested, Benjamini–Hochberg at {r['fdr']:g}, "
                f"min n {r['min_n']}):")
@@ -85,7 +99,7 @@ def drivers_command(survey_id: int, from_: str | None, to: str | None, trigger: 
     survey, q = _common(storage, survey_id, {"from": from_, "to": to, "trigger": trigger, "min_n": min_n,
                                              "fdr": fdr}, where, ("min_n", "fdr"))
     try:
-        r = driver_report.ranking(storage, survey, q, time.time())
+        r = caught_up(storage, driver_report.ranking, storage, survey, q, time.time())
     except FilterError as err:
         raise click.UsageError(f"{err.field}: {err.message}") from None
     if as_json:
@@ -106,7 +120,8 @@ def fix_first_command(survey_id: int, from_: str | None, to: str | None, trigger
     survey, q = _common(storage, survey_id, {"from": from_, "to": to, "trigger": trigger, "min_n": min_n,
                                              "fdr": fdr}, where, ("min_n", "fdr"))
     try:
-        r = driver_report.fix_first_items(storage, survey, q, time.time(), driver_report.theme_source(), max(top, 1))
+        r = caught_up(storage, driver_report.fix_first_items, storage, survey, q, time.time(),
+                      driver_report.theme_source(), max(top, 1))
     except FilterError as err:
         raise click.UsageError(f"{err.field}: {err.message}") from None
     if as_json:

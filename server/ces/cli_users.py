@@ -9,7 +9,8 @@ import click
 
 from . import audit
 from .accounts import AccountError, create_user, normal_email, password_problem
-from .cli_admin import open_storage, site_by_key
+from .cli_admin import site_by_key
+from .cli_common import open_storage
 from .storage.dashboard_users import DashboardUserStore
 
 _DB = click.option("--db", default=None, help="SQLite database file (default: CES_DATABASE or ./ces.db).")

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "RETENTION_INTERVAL": 3600,     # seconds between background retention runs (0: never)
     "ALERTS_INTERVAL": 900,         # seconds between checks for score drops and digests (0: never)
+    "ANSWER_PROPS_INTERVAL": 60.0,  # seconds between background copies into answer_props (0: never; reports then copy)
     # Rate limits (server/ces/rate_limits.py, docs/deployment.md "Limits"): "N/second|minute|hour|day",
     # several joined by ";". The ws_* and api_events_per_key ones can be overridden per site.
     "RATELIMIT_ENABLED": True,
@@ -60,6 +61,7 @@ _INT_KEYS = {"PORT", "SECRET_GRACE_SECONDS", "MAX_CONTENT_LENGTH", "MAX_BATCH", 
 _FLOAT_KEYS = {"WEBHOOK_TIMEOUT", "WEBHOOK_BACKOFF_BASE", "WEBHOOK_BACKOFF_MAX", "SWEEP_INTERVAL"}
 _BOOL_KEYS = {"DEMO", "RATELIMIT_ENABLED"}
 _INT_KEYS |= {"THEME_GROWTH_INTERVAL", "THEME_GROWTH_DAYS"}
+_FLOAT_KEYS |= {"ANSWER_PROPS_INTERVAL"}
 
 
 def load_file(path: str | os.PathLike) -> dict[str, Any]:

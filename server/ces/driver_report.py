@@ -9,6 +9,7 @@ from typing import Any
 from .core import driver_ranking, fix_first
 from .core.report_filters import FilterError, ReportQuery
 from .storage import Storage
+from .storage import answer_props
 from .storage.insights import InsightStore, bucket_traits
 from .storage.reports import Reports
 
@@ -60,7 +61,10 @@ def _check(q: ReportQuery) -> None:
 
 def _prepare(storage: Storage, now: float) -> None:
     storage.expire_due(now)
-    Reports(storage).refresh_rollups()
+    reports = Reports(storage)
+    reports.refresh_rollups()
+    if not reports.props_ready:  # the ranking reads answer_props alone: not while it is being filled
+        raise answer_props.CatchingUp(answer_props.behind(storage.db.conn))
 
 
 def _trait_counts(store: InsightStore, q: ReportQuery, survey: dict[str, Any], by_trigger: bool

@@ -19,7 +19,7 @@ from .core.metrics import get_metric
 from .core.report_filters import FilterError, ReportQuery
 from .core.scoring import compare, score_from_distribution
 from .core.time_zones import is_utc, iso_local, zone
-from .storage import Storage
+from .storage import Storage, answer_props
 from .storage.reports import EXPORT_COLUMNS, Reports
 
 EPOCH = date(1970, 1, 1)
@@ -121,6 +121,7 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
         "over_time": {"interval": q.interval,
                       "periods": [{"start": p.isoformat(), **_score(metric, periods[p])} for p in sorted(periods)]},
         "by_touchpoint": touchpoints, "drivers": None,
+        "meta": {"answer_props": _props_meta(reports)},
     }
     if q.driver:
         report["drivers"] = driver_report(survey["metric"], q, driver_rows)
@@ -130,12 +131,21 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
 Rows = list[tuple[Any, ...]]
 
 
+def _props_meta(reports: Reports) -> dict[str, Any]:
+    """How far the background copy of the answers' properties is (docs/reports.md, "Fast filters"):
+    while it is behind, property filters are answered from the base tables (exact, slower)."""
+    if reports.props_ready:
+        return {"caught_up": True, "answers_behind": 0}
+    status = answer_props.status(reports.storage)
+    return {"caught_up": status["caught_up"], "answers_behind": status["answers_behind"]}
+
+
 def _trend_and_driver_rows(reports: Reports, survey_id: int, q: ReportQuery) -> tuple[Rows, Rows]:
     """(day, trigger id, score, n) rows for the trend and touchpoints, and (kind, value, score, n) rows
     for the driver (none without one). On the base tables both come from one scan."""
     if not q.driver:
         return reports.by_day_and_trigger(q, survey_id), []
-    if reports.rollup_usable(q):
+    if reports.rollup_usable(q) or reports.cells(q) is not None:  # the trend from the rollups, the driver apart
         return reports.by_day_and_trigger(q, survey_id), reports.by_property(q, survey_id, q.driver, q.buckets)
     trend: dict[tuple[int, int, int], int] = {}
     by_value: dict[tuple[str, str, int], int] = {}

@@ -307,6 +307,7 @@ class LiveServer:
             self.services.courier.stop()
         self.app.extensions["ces_retention"].stop()
         self.app.extensions["ces_alerts"].stop()
+        self.app.extensions["ces_answer_props"].stop()
         release(self.services.storage)
 
 

@@ -11,6 +11,7 @@ from ..core import score_alerts
 from ..core.report_filters import FilterError, ReportQuery, parse
 from ..core.time_zones import site_time_zone
 from ..offload import off_loop
+from ..storage.answer_props import CatchingUp
 from ..storage.insights import InsightStore
 from .auth import current_admin
 from .body import json_object
@@ -59,6 +60,8 @@ def _call(fn: Any, *args: Any) -> Any:
         return off_loop(fn, *args)
     except FilterError as err:
         raise _bad(err) from None
+    except CatchingUp as err:  # a large installation's first copy (docs/reports.md, "Fast filters")
+        raise ApiError(503, "catching_up", str(err), {"answers_behind": [str(err.behind)]}) from None
 
 
 @bp.get("/surveys/<int:survey_id>/drivers")

@@ -310,6 +310,7 @@ class ReportSchema(Schema):
     over_time = fields.Dict(required=True)
     by_touchpoint = fields.List(fields.Dict(), required=True)
     drivers = _nullable(fields.Dict(required=True))
+    meta = fields.Dict(required=True)  # {"answer_props": {"caught_up", "answers_behind"}}: the background copy
 
 
 class CompareSchema(Schema):

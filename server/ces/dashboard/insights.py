@@ -24,6 +24,7 @@ from ..core.report_filters import FilterError, ReportQuery, parse
 from ..core.themes import KEY_RE
 from ..core.time_zones import site_time_zone
 from ..offload import off_loop
+from ..storage.answer_props import CatchingUp
 from . import results_view
 from .access import current_account, safe_next, site_page
 
@@ -231,6 +232,9 @@ def survey_insights(site: dict[str, Any], survey_id: int) -> Any:
     except BadQuery as err:
         ctx["error"] = err
         status = 400
+    except CatchingUp as err:  # the background copy of a large installation's answers (answer_props_job.py)
+        ctx["catching_up"] = err
+        status = 503
     ctx["options"] = off_loop(report_options.filter_options, storage, survey)
     ctx["tz"] = site_time_zone(storage.get_site(site["id"]))
     ctx["value"] = lambda name: next((v for n, v in args if n == name), "")

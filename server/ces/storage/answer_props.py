@@ -5,14 +5,19 @@ JSON for every answer (docs/reports.md, "Fast filters").
 Each answer also has one marker row, key '' (kind `answer`): it carries the answer's survey, time,
 trigger and score like every row, is where a filter of "not equal" or "does not exist" starts
 from, and tells which answers are already copied. The rows are copied from the base tables in
-`refresh()` (every report calls it first; the migration that made the table ran it once for the
-answers that existed): the answers above the highest marker, 20,000 per transaction. Answers
+`catch_up()` (every report calls it first, and the background job) and `refresh()`: the answers
+above the highest marker, 20,000 per transaction. Answers
 are append-only (their score, time and prompt never change), so nothing copied goes stale; an
 answer deleted (erasure, retention) takes its rows with it (ON DELETE CASCADE), and an id the
 database gives again after its newest answer was deleted is above the highest marker again.
 
 `report_props_blocks` (the driver ranking's rollup, by blocks of 28 days) is kept in the same
 transactions from the same rows.
+
+A large installation's existing answers are copied in the background (answer_props_job.py, a
+PeriodicJob started with the server), not by the migration: while more than SMALL_BACKLOG answers
+are behind, reports read the base tables (exact, slower) and the driver ranking answers 503
+`catching_up` (`status()` says how far the copy is: /healthz and each report's `meta`).
 
 Portable SQL only: the JSON is parsed in Python (core/flat_properties.py), never by the database.
 """
@@ -156,11 +161,64 @@ def refresh(storage: Any) -> int:
     """Copy every answer not yet copied, one chunk per short transaction; how many were copied."""
     done = 0
     while True:
-        with storage.write(durable=False) as db:  # derived from the answers: recomputable
-            n = copy_new(db.conn)
+        n = copy_chunk(storage)
         done += n
         if n < CHUNK:
             return done
+
+
+def copy_chunk(storage: Any, limit: int = CHUNK) -> int:
+    """One short transaction copying up to `limit` answers; how many. Under the write lock and keyed
+    on the highest copied id, so processes copying at once never copy an answer twice."""
+    with storage.write(durable=False) as db:  # derived from the answers: recomputable
+        return copy_new(db.conn, limit)
+
+
+# -- catching up -----------------------------------------------------------------------------------
+
+# A report copies the answers not yet copied itself when they are at most this many (the answers
+# since the background job's last run, answer_props_job.py); beyond, it reads the base tables and
+# leaves the copy to the job, so that a large installation's first start is not a copy of its
+# whole history on the request path.
+SMALL_BACKLOG = CHUNK
+
+
+class CatchingUp(Exception):
+    """answer_props is still being filled by the background job: what reads it alone would be
+    incomplete (the driver ranking, fix first)."""
+
+    def __init__(self, behind: int) -> None:
+        super().__init__(f"the property index is catching up: {behind} answers still to copy; try again shortly")
+        self.behind = behind
+
+
+def last_copied(conn: Any) -> int:
+    return conn.execute("select max(answer_id) from answer_props").fetchone()[0] or 0
+
+
+def behind(conn: Any, cap: int | None = None) -> int:
+    """Answers not yet copied (at most cap + 1 counted when `cap` is given: cheap at any size)."""
+    last = last_copied(conn)
+    if cap is None:
+        return conn.execute("select count(*) from answers where id > ?", [last]).fetchone()[0]
+    return conn.execute("select count(*) from (select 1 from answers where id > ? order by id limit ?) b",
+                        [last, cap + 1]).fetchone()[0]
+
+
+def catch_up(storage: Any, small: int = SMALL_BACKLOG) -> bool:
+    """Copy the answers not yet copied when they are at most `small`; True when every answer is
+    then copied, False when more are behind (nothing copied here: the background job copies them)."""
+    if behind(storage.db.conn, small) > small:
+        return False
+    refresh(storage)
+    return True
+
+
+def status(storage: Any) -> dict[str, Any]:
+    """The catch-up as an operator sees it (/healthz, the report's `meta`)."""
+    conn = storage.db.conn
+    left = behind(conn)
+    return {"caught_up": left == 0, "answers_behind": left, "last_copied_answer_id": last_copied(conn)}
 
 
 # -- filters ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from .dialect import COMPAT_FUNCTIONS, to_postgres
 from .answer_props import I15_ANSWER_PROPS_SQL
 from .insights import I15_INSIGHT_NOTICES_SQL
+from .prop_rollups import I15FAST_PROP_ROLLUPS_SQL, QUEUE_ON_CLOSE_PG
 from .migrations import (
     FUNNEL_REBUILD, I12_RESULTS_SQL, I12SHELL_ANSWER_FEED_SQL, I12SHELL_DASHBOARD_SQL, I15_THEMES_SQL,
     I16_PRESENCE_SITES_SQL, I16_SCALE_OUT_SQL, OPEN_PROMPT, _FUNNEL_ROW,
@@ -218,11 +219,12 @@ STEPS += [
     ("0501_i12shell_answer_feed", pg_ddl(I12SHELL_ANSWER_FEED_SQL)),
     ("0510_i12results_at_risk_index", pg_ddl(I12_RESULTS_SQL)),
     ("0700_i15themes_comment_themes", pg_ddl(I15_THEMES_SQL)),
-    # The SQLite step also copies the answers that exist; on PostgreSQL the first report does.
+    # The answers that exist are copied by the background job (answer_props_job.py).
     ("0710_i15drivers_answer_props", pg_ddl(I15_ANSWER_PROPS_SQL)),
     ("0710_i15drivers_insight_notices", pg_ddl(I15_INSIGHT_NOTICES_SQL)),
     ("0800_i16_scale_out", pg_ddl(I16_SCALE_OUT_SQL)),
     ("0810_i16_presence_sites", pg_ddl(I16_PRESENCE_SITES_SQL)),
+    ("0900_i15fast_prop_rollups", pg_ddl(I15FAST_PROP_ROLLUPS_SQL) + QUEUE_ON_CLOSE_PG),
 ]
 
 

@@ -21,7 +21,8 @@ from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
-from . import answer_props
+from . import answer_props, prop_rollups
+from ..core.rollup_filter import rollup_cells
 from .dialect import SQLITE, Dialect
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
@@ -126,6 +127,14 @@ class Reports:
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.dialect = storage.dialect
+        self._props_ready: bool | None = None  # answer_props covers every answer (None: not checked yet)
+        self._funnel_props_ready: bool | None = None  # storage/prop_rollups.py covers every prompt and event
+
+    @property
+    def props_ready(self) -> bool:
+        if self._props_ready is None:
+            self._props_ready = answer_props.behind(self.conn, 0) == 0
+        return self._props_ready
 
     @property
     def conn(self):  # noqa: ANN201
@@ -158,7 +167,10 @@ class Reports:
                 [last, upto])
 
         added = self._fold_new_rows("answers", ROLLUP_CHUNK, fold)
-        answer_props.refresh(self.storage)  # the property filters' index (storage/answer_props.py)
+        # The property filters' index (storage/answer_props.py): copied here when a few answers are
+        # behind; a large backlog is the background job's, and the reports read the base tables.
+        self._props_ready = answer_props.catch_up(self.storage)
+        self._funnel_props_ready = prop_rollups.catch_up(self.storage)  # the funnel per property value
         return added
 
     def rebuild_funnel_rollup(self) -> None:
@@ -171,6 +183,7 @@ class Reports:
             db.execute("delete from report_funnel_daily")
             db.execute(FUNNEL_REBUILD)
             db.execute(FUNNEL_REBUILD.replace("('answered','dismissed','expired')", "('cancelled')"))
+            prop_rollups.restart(db.conn)  # the funnel per property value: counted again (background)
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
@@ -220,10 +233,22 @@ class Reports:
         return not q.properties and q.whole_days
 
     @staticmethod
-    def props_usable(q: ReportQuery) -> bool:
+    def cells(q: ReportQuery) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """(key, cells) when one property filter is answered exactly by the rollups per property
+        value (core/rollup_filter.py), else None."""
+        return rollup_cells(q)
+
+    @property
+    def funnel_props_ready(self) -> bool:
+        if self._funnel_props_ready is None:
+            self._funnel_props_ready = prop_rollups.behind(self.conn) == 0
+        return self._funnel_props_ready
+
+    def props_usable(self, q: ReportQuery) -> bool:
         """The answers' side of a query the rollups cannot answer (property filters, a range off
-        midnight, another time zone) read from `answer_props`: exact, one index, no JSON parsed."""
-        return answer_props.usable(q)
+        midnight, another time zone) read from `answer_props`: exact, one index, no JSON parsed;
+        while the background job is still copying a large backlog, the base tables (exact too)."""
+        return answer_props.usable(q) and self.props_ready
 
     def _props_driver_rows(self, q: ReportQuery, survey_id: int, key: str, bounds: Sequence[float] | None,
                            with_day: bool) -> list[tuple[Any, ...]]:
@@ -269,6 +294,9 @@ class Reports:
                 sql += " and variant = ?"
                 params.append(q.variant)
             return sql
+        cells = self.cells(q)
+        if cells is not None:  # one property filter a rollup answers exactly
+            return prop_rollups.answer_facts_sql(survey_id, *cells, q.start, q.end, q.triggers, params)
         day = self.day_sql(q, survey_id)
         if self.props_usable(q):
             where = answer_props.where(q, survey_id, params)
@@ -309,6 +337,13 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
+        cells = self.cells(q)
+        if cells is not None and cells[0] == key and bounds is None:
+            # The driver is the filter's own property: its values are the filter's cells.
+            facts = prop_rollups.answer_facts_sql(survey_id, *cells, q.start, q.end, q.triggers, params,
+                                                  columns="kind, value, score, n")
+            return self.conn.execute(f"select kind, value, score, sum(n) from ({facts}) f group by kind, value, score",
+                                     params).fetchall()
         if self.props_usable(q):
             return self._props_driver_rows(q, survey_id, key, bounds, with_day=False)  # type: ignore[return-value]
         kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
@@ -338,6 +373,9 @@ class Reports:
     def funnel(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
         if self.rollup_usable(q):
             return self._funnel_rollup(q, survey_id, trigger_ids)
+        cells = self.cells(q)
+        if cells is not None and self.funnel_props_ready:
+            return self._funnel_props(q, survey_id, trigger_ids, cells)
         params: list[Any] = []
         where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
@@ -417,6 +455,29 @@ class Reports:
                 esql = f"select coalesce(sum(n), 0) from report_events_daily where trigger_id in ({','.join('?' * len(ids))})"
                 esql += self._day_range(q, eparams)
                 matched = self.conn.execute(esql, eparams).fetchone()[0]
+        issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
+        cancelled = counts.pop("cancelled")
+        return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
+                "shown": shown + oshown, **counts, "open": still_open, "cancelled": cancelled}
+
+    def _funnel_props(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int],
+                      cells: tuple[str, tuple[tuple[str, str], ...]]) -> dict[str, Any]:
+        """The funnel under one property filter: closed prompts and matched events from the
+        rollups per property value (storage/prop_rollups.py), open prompts live (few)."""
+        counts = {"answered": 0, "dismissed": 0, "expired": 0, "cancelled": 0}
+        delivered = shown = 0
+        for status, d, sh, n in prop_rollups.closed_funnel(self.conn, survey_id, *cells, q.start, q.end, q.triggers):
+            counts[status] += n
+            delivered += n if d else 0
+            shown += n if sh else 0
+        params: list[Any] = []
+        where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
+        still_open, odelivered, oshown = self.conn.execute(
+            "select count(*), coalesce(sum(p.delivered_at is not null or p.shown_at is not null or p.status = 'shown'), 0), "
+            f"coalesce(sum(p.shown_at is not null), 0) from prompts p left join events e on e.id = p.event_row "
+            f"where {where} and p.status in {OPEN}", params).fetchone()
+        ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
+        matched = prop_rollups.events_matched(self.conn, ids, *cells, q.start, q.end) if ids else 0
         issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
         cancelled = counts.pop("cancelled")
         return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,

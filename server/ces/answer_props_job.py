@@ -1,0 +1,45 @@
+"""The background copy of answers into `answer_props` (storage/answer_props.py), and the fold of
+prompts and events into the funnel's rollups per property value (storage/prop_rollups.py): a large
+installation's existing answers after the upgrade that made the table, then each run the answers
+since the last one, so that reports seldom copy any themselves.
+
+One chunk of answers per short transaction, with a pause between chunks so that the widgets'
+writes get the lock in between. Several processes may run it on one database: each chunk is
+copied under the write lock from the highest copied id, so no answer is copied twice."""
+from __future__ import annotations
+
+import logging
+import time
+
+from .periodic import PeriodicJob
+from .storage import Storage
+from .storage import answer_props, prop_rollups
+
+log = logging.getLogger(__name__)
+
+
+class AnswerPropsJob(PeriodicJob):
+    name = "ces-answer-props"
+
+    def __init__(self, storage: Storage, interval: float, first_run: float = 1.0,
+                 chunk: int = answer_props.CHUNK, pause: float = 0.05) -> None:
+        super().__init__(storage, interval, first_run)
+        self.chunk, self.pause = chunk, pause
+        self.copied = 0  # by this process, since it started (for the logs and tests)
+
+    def run_once(self) -> None:
+        started, copied = time.monotonic(), 0
+        while not self._stop.is_set():
+            n = answer_props.copy_chunk(self.storage, self.chunk)
+            copied += n
+            if n < self.chunk:
+                break
+            if self.pause:
+                time.sleep(self.pause)  # let the writers in between two chunks
+        self.copied += copied
+        # The funnel's rollups per property value (storage/prop_rollups.py), the same way.
+        while not self._stop.is_set() and prop_rollups.fold_step(self.storage, self.chunk):
+            if self.pause:
+                time.sleep(self.pause)
+        if copied >= self.chunk:
+            log.info("answer_props: %s answers copied in %.1f s", copied, time.monotonic() - started)
