@@ -24,6 +24,7 @@ from ..core.compact_json import compact_json
 from .checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
 from .dialect import SQLITE, Dialect
 from .migrations import OPEN_PROMPT, migrations
+from .writer_lock import WriterLock
 
 JSON_COLUMNS = {"settings", "allowed_origins", "texts", "appearance", "quota", "conditions", "variants", "properties", "traits",
                 "occurrences", "cancel_events"}
@@ -107,6 +108,7 @@ class Storage:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._checkpointer = Checkpointer(self.path)
+        self._writer = WriterLock(self.path) if self.path != ":memory:" else None
         self._pool: list[tuple[Database, str]] = []  # (connection, its synchronous level)
         self._pool_lock = threading.Lock()
 
@@ -147,6 +149,8 @@ class Storage:
         for db, _level in pooled:
             db.conn.close()
         self._checkpointer.stop()
+        if self._writer is not None:
+            self._writer.close()
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""
@@ -222,13 +226,19 @@ class Storage:
             if getattr(self._local, "synchronous", None) != level:  # a statement saved per batch
                 db.execute(f"PRAGMA synchronous={level}")
                 self._local.synchronous = level
-            db.execute("BEGIN IMMEDIATE")
+            if self._writer is not None:
+                self._writer.acquire()  # the other processes' writers queue here (writer_lock.py)
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
         self._checkpointer.wrote()
 
     def table_names(self) -> list[str]:
