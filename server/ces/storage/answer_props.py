@@ -124,7 +124,8 @@ def forget(conn: Any, answer_ids: list[int]) -> None:
         conn.execute(f"delete from report_props_blocks where {where} and n <= 0", params)
 
 
-def _decode(raw: Any) -> Any:
+def decode_json(raw: Any) -> Any:
+    """An event's stored properties as JSON values; None for anything unreadable."""
     if not isinstance(raw, str) or not raw:
         return None
     try:
@@ -145,7 +146,7 @@ def copy_new(conn: Any, limit: int = CHUNK) -> int:
     for answer_id, survey_id, created_at, trigger_id, score, properties in rows:
         facts = (survey_id, created_at, trigger_id, score)
         out.append((answer_id, MARKER, "answer", None, None, *facts))
-        for key, kind, num, txt in flatten(_decode(properties)):
+        for key, kind, num, txt in flatten(decode_json(properties)):
             out.append((answer_id, key, kind, num, txt, *facts))
     conn.executemany(
         "insert into answer_props (answer_id, key, kind, num, txt, survey_id, created_at, trigger_id, score) "

@@ -24,11 +24,10 @@ old events and unanswered prompts are kept counted, as the other rollups keep th
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..core.flat_properties import flatten
-from .answer_props import block_value
+from .answer_props import block_value, decode_json
 
 CHUNK = 20_000
 SMALL_BACKLOG = 20_000  # what a report folds itself; beyond, the background job does
@@ -68,19 +67,10 @@ end $$""",
 ]
 
 
-def _decode(raw: Any) -> Any:
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
 def _labels(raw: Any) -> list[tuple[str, str, str]]:
     """(key, kind, value label) of an event's top-level properties, as the rollups count them."""
     out = []
-    for key, kind, num, txt in flatten(_decode(raw)):
+    for key, kind, num, txt in flatten(decode_json(raw)):
         label = block_value(key, kind, num, txt)
         if label is not None:
             out.append((key, *label))
