@@ -38,11 +38,11 @@ class AnswerPropsJob(PeriodicJob):
         while not self._stop.is_set():
             n = answer_props.copy_chunk(self.storage, self.chunk)
             copied += n
+            self.copied += n
             if n < self.chunk:
                 break
             if self.pause:
                 time.sleep(self.pause)  # let the writers in between two chunks
-        self.copied += copied
         # The funnel's rollups per property value (storage/prop_rollups.py), the same way.
         while not self._stop.is_set() and prop_rollups.fold_step(self.storage, self.chunk):
             if self.pause:
