@@ -4,6 +4,7 @@ and the tab's visit id, kept across reloads, reaches the server."""
 from __future__ import annotations
 
 import json
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -78,5 +79,13 @@ def test_the_visit_id_survives_a_reload_and_differs_per_tab(live_server, shop, p
     other.goto(page.url)
     wait_until(lambda: [m for m in other_sent if m["type"] == "hello"], page=other)
     assert [m["visit"] for m in other_sent if m["type"] == "hello"][0] != first
-    rows = live_server.services.storage.all("select visit_id from visits where user_id = 'visitor'")
-    assert {r["visit_id"] for r in rows} == {first, other_sent[0]["visit"]}
+    # The frame is sent before the server has stored the visit it opens: poll for the rows.
+    want = {first, other_sent[0]["visit"]}
+
+    def stored() -> set[str]:
+        rows = live_server.services.storage.all("select visit_id from visits where user_id = 'visitor'")
+        return {r["visit_id"] for r in rows}
+    deadline = time.monotonic() + 8
+    while stored() != want and time.monotonic() < deadline:
+        other.wait_for_timeout(25)
+    assert stored() == want
