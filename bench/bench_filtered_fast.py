@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,15 +33,13 @@ from ces.services import Services  # noqa: E402
 from ces.storage import Storage  # noqa: E402
 from ces.storage import answer_props, prop_rollups  # noqa: E402
 from ces.storage.reports import Reports  # noqa: E402
+from bench_insights import timed as insights_timed  # noqa: E402
 
 
 def timed(fn, runs: int) -> tuple[float, float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return round(statistics.median(times) * 1000, 1), round(min(times) * 1000, 1), result
+    """bench_insights.timed (median and minimum ms, the last result), rounded for the JSON."""
+    med, low, result = insights_timed(fn, runs)
+    return round(med, 1), round(low, 1), result
 
 
 def prepare(seed: str, db: str) -> float:

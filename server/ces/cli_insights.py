@@ -10,6 +10,7 @@ import click
 
 from .cli_common import open_storage, report_query, survey_or_fail
 from .core.report_filters import FilterError
+from .storage import answer_props
 
 
 def _common(storage: Any, survey_id: int, options: dict[str, Any], where: tuple[str, ...],
@@ -22,7 +23,6 @@ def caught_up(storage: Any, fn: Any, *args: Any) -> Any:
     """fn(*args); when the answers' properties are still being copied after an upgrade (the
     server's background job, docs/reports.md "Fast filters"), this command finishes the copy
     first, as the operator asked for the ranking now."""
-    from .storage import answer_props
     try:
         return fn(*args)
     except answer_props.CatchingUp as err:

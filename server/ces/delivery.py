@@ -241,8 +241,8 @@ class DoorbellCourier:
 
     def heartbeat(self, force: bool = False) -> None:
         """This process's presence row: written when its socket count changed, else every few seconds."""
-        hub, at = self.services.hub, time.time()
-        count, by_site = hub.count(), hub.count_by_site()
+        by_site, at = self.services.hub.count_by_site(), time.time()
+        count = sum(by_site.values())  # every socket in the hub is one site's
         written_count, written_sites, written_at = self._presence
         if force or count != written_count or by_site != written_sites or at - written_at >= PRESENCE_REFRESH:
             presence.heartbeat(self.services.storage, self.services.process_id, self._host, self._pid, count, at,

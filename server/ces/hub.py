@@ -187,8 +187,7 @@ class Hub:
 
     def count_site(self, site_id: int) -> int:
         """The widget sockets of one site that said who they are (the dashboard's "connected now")."""
-        with self._lock:
-            return sum(len(c) for (site, _user), c in self._by_user.items() if site == site_id)
+        return self.count_by_site().get(site_id, 0)
 
     def shared_site(self, site: dict[str, Any]) -> dict[str, Any]:
         """One dict per site for all its sockets: each connection keeps its site, re-read on every

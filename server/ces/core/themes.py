@@ -84,7 +84,7 @@ def starter_terms(key: str) -> tuple[str, ...]:
 
 
 STARTER_KEYS = tuple(k for k, _l, _t in STARTER_THEMES)
-_STARTER_LABELS = {k: label for k, label, _t in STARTER_THEMES}
+STARTER_LABELS = {k: label for k, label, _t in STARTER_THEMES}
 
 
 def check_term(raw: Any) -> str:
@@ -201,7 +201,7 @@ def effective_themes(config: Mapping[str, Any] | None) -> list[Theme]:
         entry = entries.get(key, {})
         if _merge_target(key, entries) != key or entry.get("enabled") is False:
             continue
-        label = entry.get("label") or _STARTER_LABELS.get(key, key)
+        label = entry.get("label") or STARTER_LABELS.get(key, key)
         out.append(Theme(key, label, "starter" if key in STARTER_KEYS else "custom",
                          tuple(dict.fromkeys(terms[key])), tuple(merged[key])))
     return out

@@ -14,10 +14,9 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from .. import theme_editing
-from ..core.themes import MAX_LABEL, STARTER_THEMES
+from ..core.themes import MAX_LABEL, STARTER_LABELS
 from .access import current_account, site_page
 
-STARTER_LABELS = {key: label for key, label, _terms in STARTER_THEMES}
 TERMS_SHOWN = 12
 
 

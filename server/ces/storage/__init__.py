@@ -150,7 +150,8 @@ class Storage:
             db.conn.close()
         self._checkpointer.stop()
         if self._writer is not None:
-            self._writer.close()
+            with self._write_lock:  # not while this process's writer holds it
+                self._writer.close()
 
     def close(self) -> None:
         """Close this thread's connection (the others close with their threads)."""

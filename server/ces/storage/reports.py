@@ -14,7 +14,7 @@ Both give the same numbers (tested); the rollups only make them fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core import drivers
@@ -427,12 +427,7 @@ class Reports:
         params: list[Any] = [survey_id]
         sql = ("select status, delivered, shown, sum(n) from report_funnel_daily where survey_id = ?"
                + self._day_range(q, params) + dims(params, "day") + " group by status, delivered, shown")
-        counts = {"answered": 0, "dismissed": 0, "expired": 0, "cancelled": 0}
-        delivered = shown = 0
-        for status, d, sh, n in self.conn.execute(sql, params):
-            counts[status] += n
-            delivered += n if d else 0
-            shown += n if sh else 0
+        closed = self.conn.execute(sql, params).fetchall()
         oparams: list[Any] = [survey_id]
         osql = (f"select count(*), coalesce(sum(delivered_at is not null or shown_at is not null or status = 'shown'), 0), "
                 "coalesce(sum(shown_at is not null), 0) from prompts "
@@ -455,33 +450,22 @@ class Reports:
                 esql = f"select coalesce(sum(n), 0) from report_events_daily where trigger_id in ({','.join('?' * len(ids))})"
                 esql += self._day_range(q, eparams)
                 matched = self.conn.execute(esql, eparams).fetchone()[0]
-        issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
-        cancelled = counts.pop("cancelled")
-        return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
-                "shown": shown + oshown, **counts, "open": still_open, "cancelled": cancelled}
+        return _funnel_of(closed, (still_open, odelivered, oshown), matched)
 
     def _funnel_props(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int],
                       cells: tuple[str, tuple[tuple[str, str], ...]]) -> dict[str, Any]:
         """The funnel under one property filter: closed prompts and matched events from the
         rollups per property value (storage/prop_rollups.py), open prompts live (few)."""
-        counts = {"answered": 0, "dismissed": 0, "expired": 0, "cancelled": 0}
-        delivered = shown = 0
-        for status, d, sh, n in prop_rollups.closed_funnel(self.conn, survey_id, *cells, q.start, q.end, q.triggers):
-            counts[status] += n
-            delivered += n if d else 0
-            shown += n if sh else 0
+        closed = prop_rollups.closed_funnel(self.conn, survey_id, *cells, q.start, q.end, q.triggers)
         params: list[Any] = []
         where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
-        still_open, odelivered, oshown = self.conn.execute(
+        open_now = self.conn.execute(
             "select count(*), coalesce(sum(p.delivered_at is not null or p.shown_at is not null or p.status = 'shown'), 0), "
             f"coalesce(sum(p.shown_at is not null), 0) from prompts p left join events e on e.id = p.event_row "
             f"where {where} and p.status in {OPEN}", params).fetchone()
         ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
         matched = prop_rollups.events_matched(self.conn, ids, *cells, q.start, q.end) if ids else 0
-        issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
-        cancelled = counts.pop("cancelled")
-        return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
-                "shown": shown + oshown, **counts, "open": still_open, "cancelled": cancelled}
+        return _funnel_of(closed, open_now, matched)
 
     def survey_triggers(self, survey_id: int) -> list[dict[str, Any]]:
         """Triggers asking this survey, directly or as one of their variants."""
@@ -613,6 +597,23 @@ class Reports:
             after = rows[-1][0]
             if len(rows) < chunk:
                 return
+
+
+def _funnel_of(closed: Iterable[tuple[str, Any, Any, int]], open_now: Sequence[int],
+               matched: int | None) -> dict[str, Any]:
+    """The funnel from closed prompts' (status, delivered, shown, n) rows and the open prompts'
+    (count, delivered, shown): the rollups' two paths (per day, per property value) end here."""
+    counts = {"answered": 0, "dismissed": 0, "expired": 0, "cancelled": 0}
+    delivered = shown = 0
+    for status, d, sh, n in closed:
+        counts[status] += n
+        delivered += n if d else 0
+        shown += n if sh else 0
+    still_open, odelivered, oshown = open_now
+    issued = sum(counts.values()) - counts["cancelled"] + still_open  # a cancelled prompt never went out
+    cancelled = counts.pop("cancelled")
+    return {"events_matched": matched, "issued": issued, "delivered": delivered + odelivered,
+            "shown": shown + oshown, **counts, "open": still_open, "cancelled": cancelled}
 
 
 def _export_select(q: ReportQuery, where: str) -> str:

@@ -13,42 +13,32 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 
 
 class WriterLock:
+    """Called by Storage.write() with its process-wide write lock held: one thread at a time here."""
+
     def __init__(self, database_path: str) -> None:
         self.path = database_path + ".write-lock"
         self._fd: int | None = None
         self._pid = 0
-        self._depth = threading.local()
-        self._open_lock = threading.Lock()
 
     def _file(self) -> int:
         # A descriptor per process: flock() locks belong to the open file, which a forked child
         # would share with its parent (and each other) if it kept the inherited one.
         if self._fd is None or self._pid != os.getpid():
-            with self._open_lock:
-                if self._fd is None or self._pid != os.getpid():
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                    self._pid = os.getpid()
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
         return self._fd
 
     def acquire(self) -> None:
-        """Called with the process's own write lock held (one thread per process gets here)."""
-        depth = getattr(self._depth, "n", 0)
-        if depth == 0:
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
-        self._depth.n = depth + 1
+        fcntl.flock(self._file(), fcntl.LOCK_EX)
 
     def release(self) -> None:
-        self._depth.n -= 1
-        if self._depth.n == 0:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
 
     def close(self) -> None:
         """Before the process forks (Storage.shutdown)."""
-        with self._open_lock:
-            if self._fd is not None and self._pid == os.getpid():
-                os.close(self._fd)
-            self._fd = None
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
