@@ -54,6 +54,19 @@ def test_a_prompt_decided_on_a_third_process_is_live_on_tabs_of_two_others_and_a
     assert Storage(cluster.db).one("select count(*) as n from answers where prompt_id = ?", [prompt_id])["n"] == 1
 
 
+def test_a_dismissal_in_one_tab_closes_the_prompt_in_the_tab_on_another_process(redis_up, cluster_factory) -> None:
+    cluster = cluster_factory(redis_up.url, sweep=30)  # a doorbell, not the sweep
+    p1, p2 = cluster.add(2)
+    tab1, tab2 = tab(p1, "u-dismiss"), tab(p2, "u-dismiss")
+    prompt_id = post_event(p1.url, "u-dismiss")["prompt_id"]
+    for client in (tab1, tab2):
+        assert client.expect("prompt", timeout=3)["prompt"]["id"] == prompt_id
+    tab2.send({"type": "dismiss", "id": "d1", "prompt": prompt_id})
+    assert tab2.expect("ack")["status"] == "dismissed"
+    assert tab1.expect("close", timeout=3) == {"type": "close", "prompt": prompt_id, "reason": "dismissed"}
+    assert [s.health()["swept"] for s in (p1, p2)] == [0, 0]
+
+
 def test_a_survey_paused_through_one_process_leaves_the_tabs_on_the_others_at_once(redis_up, cluster_factory) -> None:
     cluster = cluster_factory(redis_up.url, sweep=30)
     p1, p2 = cluster.add(2)
