@@ -13,7 +13,7 @@ import time
 
 from .periodic import PeriodicJob
 from .storage import Storage
-from .storage import answer_props, prop_rollups
+from .storage import answer_props, prop_rollups, report_columns
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ class AnswerPropsJob(PeriodicJob):
                 time.sleep(self.pause)  # let the writers in between two chunks
         # The funnel's rollups per property value (storage/prop_rollups.py), the same way.
         while not self._stop.is_set() and prop_rollups.fold_step(self.storage, self.chunk):
+            if self.pause:
+                time.sleep(self.pause)
+        # The report columns (storage/report_columns.py): the walk of old closed prompts, then segments.
+        while not self._stop.is_set() and report_columns.step(self.storage, self.chunk):
             if self.pause:
                 time.sleep(self.pause)
         if copied >= self.chunk:

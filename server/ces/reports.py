@@ -116,7 +116,7 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
 
     report: dict[str, Any] = {
         "survey_id": survey["id"], "metric": metric, "headline_name": get_metric(metric).headline_name,
-        "filters": q.describe(), "source": "rollup" if reports.rollup_usable(q) else "base",
+        "filters": q.describe(), "source": _source(reports, survey["id"], q),
         "score": _score(metric, total), "funnel": funnel,
         "over_time": {"interval": q.interval,
                       "periods": [{"start": p.isoformat(), **_score(metric, periods[p])} for p in sorted(periods)]},
@@ -129,6 +129,13 @@ def build_report(storage: Storage, survey: dict[str, Any], q: ReportQuery, now: 
 
 
 Rows = list[tuple[Any, ...]]
+
+
+def _source(reports: Reports, survey_id: int, q: ReportQuery) -> str:
+    """What answered the report: the rollups, the report columns, or the base tables (or answer_props)."""
+    if reports.rollup_usable(q):
+        return "rollup"
+    return "columns" if reports.view(q, survey_id) is not None else "base"
 
 
 def _props_meta(reports: Reports) -> dict[str, Any]:
@@ -145,7 +152,8 @@ def _trend_and_driver_rows(reports: Reports, survey_id: int, q: ReportQuery) -> 
     for the driver (none without one). On the base tables both come from one scan."""
     if not q.driver:
         return reports.by_day_and_trigger(q, survey_id), []
-    if reports.rollup_usable(q) or reports.cells(q) is not None:  # the trend from the rollups, the driver apart
+    if reports.rollup_usable(q) or reports.cells(q) is not None or reports.view(q, survey_id) is not None:
+        # the trend from the rollups or the columns, the driver apart
         return reports.by_day_and_trigger(q, survey_id), reports.by_property(q, survey_id, q.driver, q.buckets)
     trend: dict[tuple[int, int, int], int] = {}
     by_value: dict[tuple[str, str, int], int] = {}

@@ -133,9 +133,9 @@ def test_erase_leaves_nothing_and_reports_equal_a_rebuild(server: LiveServer) ->
     assert rollup_rows(db) == rollups_now  # the corrected rollups ARE the rebuilt ones, row for row
     assert after[""]["score"]["n"] == before[""]["score"]["n"] - len(mine["answers"])
     assert after[""]["funnel"]["issued"] == before[""]["funnel"]["issued"] - len(mine["prompts"])
-    # The base-table path (a range off midnight) agrees too.
+    # The report columns (a range off midnight) agree too.
     status, base = server.admin("GET", f"/api/v1/surveys/{server.survey_id}/report?from=2000-01-01T00:00:01Z")
-    assert base["source"] == "base" and base["score"] == after[""]["score"] and base["funnel"] == after[""]["funnel"]
+    assert base["source"] == "columns" and base["score"] == after[""]["score"] and base["funnel"] == after[""]["funnel"]
 
     # Recorded: who, when, the hash of the id; nothing else.
     digest = hashlib.sha256(ALICE.encode()).hexdigest()

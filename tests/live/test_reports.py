@@ -72,12 +72,12 @@ def test_report_sections_on_seeded_data(live_server: LiveServer) -> None:
     f = body["funnel"]
     assert (f["issued"], f["shown"], f["answered"], f["dismissed"], f["expired"], f["open"]) == (25, 23, 20, 2, 1, 2)
     assert f["events_matched"] == 25 and f["response_rate"] == round(100 * 20 / 23, 2)
-    # The base tables (a range off midnight) give the same funnel as the rollups.
+    # The report columns (a range off midnight) give the same funnel as the rollups.
     base = report(live_server, "?from=2026-03-01T00:00:01Z")
-    assert base["source"] == "base" and base["funnel"] == f and base["score"] == body["score"]
-    # On the base tables the trend, touchpoints and driver come from one scan: the same sections.
+    assert base["source"] == "columns" and base["funnel"] == f and base["score"] == body["score"]
+    # And the trend, touchpoints and driver: the same sections.
     based = report(live_server, "?interval=week&driver=transfers&from=2026-03-01T00:00:01Z")
-    assert based["source"] == "base"
+    assert based["source"] == "columns"
     for section in ("score", "funnel", "over_time", "by_touchpoint", "drivers"):
         assert based[section] == body[section], section
     periods = body["over_time"]["periods"]
@@ -113,16 +113,16 @@ def test_filters_rollup_and_base_paths_agree(live_server: LiveServer) -> None:
     assert full["source"] == "rollup"
     in_week = [r["score"] for r in rows if r["day"] < 7]
     assert full["score"]["n"] == len(in_week) == full["funnel"]["answered"]
-    # The same range as date-times not on midnights takes the base tables; same numbers.
+    # The same range as date-times not on midnights takes the report columns; same numbers.
     base = report(live_server, "?from=2026-03-02T00:00:00Z&to=2026-03-08T23:59:59Z")
-    assert base["source"] == "base" and base["score"] == full["score"] and base["funnel"] == full["funnel"]
+    assert base["source"] == "columns" and base["score"] == full["score"] and base["funnel"] == full["funnel"]
     fr = report(live_server, "?locale=fr")
     assert fr["score"]["n"] == len([r for r in rows if r["locale"] == "fr"])
     assert fr["funnel"]["events_matched"] is None  # events have no locale
     b = report(live_server, "?variant=b")
     assert b["score"]["n"] == 20
     chat = report(live_server, "?properties.channel=chat")
-    assert chat["source"] == "base"
+    assert chat["source"] == "columns"
     assert chat["score"] == pure_score("ces7", [r["score"] for r in rows if r["props"]["channel"] == "chat"]).as_dict()
     assert chat["funnel"]["events_matched"] == chat["funnel"]["issued"] == 14
     waited = report(live_server, "?properties.wait_minutes[gte]=30&properties.channel[ne]=email")

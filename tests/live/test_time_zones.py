@@ -108,7 +108,7 @@ def test_utc_stays_the_default_and_the_rollup_answers_it(live_server: LiveServer
     body = ok(live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/report"))
     assert body["source"] == "rollup" and body["filters"]["tz"] == "UTC"
     body = ok(live_server.admin("GET", f"/api/v1/surveys/{live_server.survey_id}/report?tz=Europe/Paris"))
-    assert body["source"] == "base" and body["filters"]["tz"] == "Europe/Paris"
+    assert body["source"] == "columns" and body["filters"]["tz"] == "Europe/Paris"
 
 
 ENDPOINTS = ["report", "compare?a.from=2026-03-01", "comments", "at-risk", "export"]

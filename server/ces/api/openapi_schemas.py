@@ -304,7 +304,7 @@ class ReportSchema(Schema):
     metric = fields.String(required=True)
     headline_name = fields.String(required=True)
     filters = fields.Dict(required=True)
-    source = fields.String(required=True, validate=validate.OneOf(("rollup", "base")))
+    source = fields.String(required=True, validate=validate.OneOf(("rollup", "columns", "base")))
     score = fields.Dict(required=True)
     funnel = fields.Dict(required=True)
     over_time = fields.Dict(required=True)

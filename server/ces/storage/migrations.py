@@ -427,3 +427,12 @@ def prop_rollups(db: Database) -> None:
     for sql in pr.I15FAST_PROP_ROLLUPS_SQL:
         db.execute(sql)
     db.execute(pr.QUEUE_ON_CLOSE_SQLITE)
+
+
+@migrations(name="0910_i15cols_report_columns")
+def report_columns(db: Database) -> None:
+    # Report columns (storage/report_columns.py): a report under any property filter reads arrays.
+    # Tables and SQL triggers only: the background job walks the prompts closed before and seals.
+    from . import report_columns as rc
+    for sql in [*rc.I15COLS_SQL, *rc.TRIGGERS_SQLITE]:
+        db.execute(sql)

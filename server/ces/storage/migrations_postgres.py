@@ -228,6 +228,14 @@ STEPS += [
 ]
 
 
+def _report_columns() -> list[str]:
+    from .report_columns import TRIGGERS_PG, pg_tables
+    return pg_tables() + TRIGGERS_PG
+
+
+STEPS += [("0910_i15cols_report_columns", _report_columns())]
+
+
 
 def apply(conn: Any) -> list[str]:
     """Apply the steps not yet applied, in order, on psycopg connection `conn` (autocommit);

@@ -21,7 +21,7 @@ from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
-from . import answer_props, prop_rollups
+from . import answer_props, prop_rollups, report_columns
 from ..core.rollup_filter import rollup_cells
 from .dialect import SQLITE, Dialect
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
@@ -129,6 +129,7 @@ class Reports:
         self.dialect = storage.dialect
         self._props_ready: bool | None = None  # answer_props covers every answer (None: not checked yet)
         self._funnel_props_ready: bool | None = None  # storage/prop_rollups.py covers every prompt and event
+        self._views: dict[int, report_columns.SurveyView | None] = {}  # per survey, loaded once per report
 
     @property
     def props_ready(self) -> bool:
@@ -228,6 +229,22 @@ class Reports:
             return local_day_sql("a.created_at", q.tz, 0, DAY)
         return local_day_sql("a.created_at", q.tz, low - DAY, high + DAY)
 
+    def view(self, q: ReportQuery, survey_id: int) -> report_columns.SurveyView | None:
+        """The report columns of this survey when they answer q (any property filter, range or
+        zone; storage/report_columns.py), else None: no filter the rollups answer, a locale or
+        variant, or too many rows not in segments yet (the other paths then, exact too)."""
+        if not report_columns.usable(q) or self.rollup_usable(q):
+            return None
+        if survey_id not in self._views:
+            self._views[survey_id] = None
+            row = self.conn.execute("select site_id from surveys where id = ?", [survey_id]).fetchone()
+            if row is not None and report_columns.catch_up(self.storage, row[0], survey_id):
+                try:
+                    self._views[survey_id] = report_columns.SurveyView(self.conn, row[0], survey_id)
+                except report_columns.NotReady:
+                    pass
+        return self._views[survey_id]
+
     @staticmethod
     def rollup_usable(q: ReportQuery) -> bool:
         return not q.properties and q.whole_days
@@ -307,18 +324,30 @@ class Reports:
 
     # -- score aggregates -------------------------------------------------------------------------
     def distribution(self, q: ReportQuery, survey_id: int) -> dict[int, int]:
+        view = self.view(q, survey_id)
+        if view is not None:
+            total: dict[int, int] = {}
+            for _day, score, n in view.distribution(q):
+                total[score] = total.get(score, 0) + n
+            return total
         params: list[Any] = []
         facts = self._answer_facts(q, survey_id, params)
         return {s: n for s, n in self.conn.execute(f"select score, sum(n) from ({facts}) group by score", params)}
 
     def by_day(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int]]:
         """(epoch day, score, count) rows."""
+        view = self.view(q, survey_id)
+        if view is not None:
+            return view.distribution(q)
         params: list[Any] = []
         facts = self._answer_facts(q, survey_id, params)
         return self.conn.execute(f"select day, score, sum(n) from ({facts}) group by day, score", params).fetchall()
 
     def by_day_and_trigger(self, q: ReportQuery, survey_id: int) -> list[tuple[int, int, int, int]]:
         """(epoch day, trigger id or 0, score, count) rows: the trend and the touchpoints in one scan."""
+        view = self.view(q, survey_id)
+        if view is not None:
+            return view.trend_rows(q)
         params: list[Any] = []
         facts = self._answer_facts(q, survey_id, params)
         return self.conn.execute(f"select day, trigger_id, score, sum(n) from ({facts}) group by day, trigger_id, score",
@@ -327,6 +356,9 @@ class Reports:
     def by_property(self, q: ReportQuery, survey_id: int, key: str,
                     bounds: Sequence[float] | None) -> list[tuple[str, str, int, int]]:
         """(kind, value or bucket label, score, count) rows for the driver property `key`."""
+        view = self.view(q, survey_id)
+        if view is not None:
+            return view.driver_rows(q, key, bounds or drivers.DEFAULT_BOUNDS)
         params: list[Any] = []
         if (self.rollup_usable(q) and bounds is None and "." not in key and q.locale is None
                 and q.variant is None):
@@ -373,6 +405,9 @@ class Reports:
     def funnel(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int]) -> dict[str, Any]:
         if self.rollup_usable(q):
             return self._funnel_rollup(q, survey_id, trigger_ids)
+        view = self.view(q, survey_id)
+        if view is not None:
+            return _funnel_of(*view.funnel_parts(q, trigger_ids))
         cells = self.cells(q)
         if cells is not None and self.funnel_props_ready:
             return self._funnel_props(q, survey_id, trigger_ids, cells)

@@ -1,0 +1,175 @@
+"""Event properties as columns: what a report under any property filter evaluates in a few
+vectorised passes instead of one JSON parse or index lookup per answer (storage/report_columns.py
+keeps them; docs/reports.md, "Fast filters").
+
+Pure: numpy, no SQL. One `Column` per flattened key (core/flat_properties.py) over n rows (events):
+
+* `kind`: int8 per row — MISSING, or the JSON type as the filters tell them apart;
+* `num`: float64 per row, the number (booleans 1 and 0, as `json_extract` gives them), NaN elsewhere;
+* `code` + `texts`: int32 per row, an index into `texts` (-1: not a text).
+
+`mask()` gives exactly what the base tables' JSON filters give (storage/reports.py `_prop_clause`,
+the reference `answer_props` reproduces): an equality matches the text against the text
+candidates and the number (booleans included) against the numeric ones; `ne` is true where the
+key is missing or null; `gt`…`lte` compare numbers only; `exists` is any kind, null included.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import drivers
+from .flat_properties import Row
+from .report_filters import PropertyFilter
+
+MISSING, NUMBER, TEXT, BOOL, NULL, OBJECT, ARRAY = range(7)
+KINDS = {"number": NUMBER, "text": TEXT, "bool": BOOL, "null": NULL, "object": OBJECT, "array": ARRAY}
+MAX_TEXT = 64  # as the rollups: a longer text is not a driver value
+
+
+@dataclass
+class Column:
+    kind: np.ndarray   # int8
+    num: np.ndarray    # float64
+    code: np.ndarray   # int32
+    texts: list[str]
+
+    @classmethod
+    def empty(cls, n: int) -> "Column":
+        return cls(np.zeros(n, np.int8), np.full(n, np.nan), np.full(n, -1, np.int32), [])
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+def build(rows: Sequence[Iterable[Row]], keys: Iterable[str] | None = None) -> dict[str, Column]:
+    """Columns of each key (of `keys` only, when given) from each row's flattened properties."""
+    wanted = None if keys is None else set(keys)
+    n = len(rows)
+    cols: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]] = {}
+    for i, flat in enumerate(rows):
+        for key, kind, num, txt in flat:
+            if wanted is not None and key not in wanted:
+                continue
+            col = cols.get(key)
+            if col is None:
+                col = cols[key] = (np.zeros(n, np.int8), np.full(n, np.nan), np.full(n, -1, np.int32), {})
+            col[0][i] = KINDS[kind]
+            if num is not None:
+                col[1][i] = num
+            if txt is not None:
+                col[2][i] = col[3].setdefault(txt, len(col[3]))
+    out = {key: Column(k, v, c, list(d)) for key, (k, v, c, d) in cols.items()}
+    for key in wanted or ():
+        out.setdefault(key, Column.empty(n))
+    return out
+
+
+def concat(parts: Sequence[Column]) -> Column:
+    """One column from consecutive parts, their text codes mapped into one dictionary."""
+    if len(parts) == 1:
+        return parts[0]
+    texts: dict[str, int] = {}
+    codes = []
+    for part in parts:
+        if part.texts:
+            mapping = np.array([texts.setdefault(t, len(texts)) for t in part.texts] + [-1], np.int32)
+            codes.append(mapping[part.code])  # -1 indexes the appended -1
+        else:
+            codes.append(part.code)
+    return Column(np.concatenate([p.kind for p in parts]), np.concatenate([p.num for p in parts]),
+                  np.concatenate(codes) if codes else np.zeros(0, np.int32), list(texts))
+
+
+# -- storage encoding (zlib: most rows of a sparse key are MISSING and compress to nothing) -----
+
+def encode(col: Column) -> tuple[bytes, bytes, bytes, str]:
+    has_num = bool(np.isin(col.kind, (NUMBER, BOOL)).any())
+    return (zlib.compress(col.kind.tobytes(), 1), zlib.compress(col.num.tobytes(), 1) if has_num else b"",
+            zlib.compress(col.code.tobytes(), 1) if col.texts else b"", json.dumps(col.texts, ensure_ascii=False))
+
+
+def decode(n: int, kind: bytes, num: bytes, code: bytes, texts: str) -> Column:
+    return Column(np.frombuffer(zlib.decompress(kind), np.int8),
+                  np.frombuffer(zlib.decompress(num), np.float64) if num else np.full(n, np.nan),
+                  np.frombuffer(zlib.decompress(code), np.int32) if code else np.full(n, -1, np.int32),
+                  json.loads(texts) if texts else [])
+
+
+# -- filters ---------------------------------------------------------------------------------------
+
+def _equal(col: Column, values: Sequence[object]) -> np.ndarray:
+    out = np.zeros(len(col), bool)
+    texts = {v for v in values if isinstance(v, str)}
+    numbers = [float(v) for v in values if isinstance(v, (int, float))]  # booleans are 1 and 0
+    if texts and col.texts:
+        hits = np.array([i for i, t in enumerate(col.texts) if t in texts], np.int32)
+        if len(hits):
+            out |= np.isin(col.code, hits)
+    if numbers:
+        out |= np.isin(col.num, numbers) & np.isin(col.kind, (NUMBER, BOOL))
+    return out
+
+
+_RANGES = {"gt": np.greater, "gte": np.greater_equal, "lt": np.less, "lte": np.less_equal}
+
+
+def matches(col: Column, p: PropertyFilter) -> np.ndarray:
+    """Rows passing one property filter."""
+    if p.op == "exists":
+        present = col.kind != MISSING
+        return present if p.values[0] else ~present
+    if p.op in _RANGES:
+        with np.errstate(invalid="ignore"):
+            return (col.kind == NUMBER) & _RANGES[p.op](col.num, float(p.values[0]))  # type: ignore[arg-type]
+    equal = _equal(col, p.values)
+    return ~equal if p.op == "ne" else equal
+
+
+def mask(columns: dict[str, Column], filters: Sequence[PropertyFilter], n: int) -> np.ndarray:
+    out = np.ones(n, bool)
+    for p in filters:
+        out &= matches(columns[p.path], p)
+    return out
+
+
+# -- driver values ---------------------------------------------------------------------------------
+
+def labels(col: Column, bounds: Sequence[float]) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """(label index per row, -1 where the row has no usable value; the (kind, value) of each
+    index), as the rollups label a driver: numbers in `bounds`' buckets, booleans, texts of at
+    most 64 characters."""
+    bucket_names = [label for label, _low, _high in drivers.bucket_labels(bounds)]
+    highs = np.array([float(b) for b in bounds])
+    out = np.full(len(col), -1, np.int64)
+    number = col.kind == NUMBER
+    out[number] = np.searchsorted(highs, col.num[number], side="right")
+    names: list[tuple[str, str]] = [("number", b) for b in bucket_names]
+    base = len(names)
+    boolean = col.kind == BOOL
+    out[boolean] = base + (col.num[boolean] == 1)
+    names += [("bool", "false"), ("bool", "true")]
+    base = len(names)
+    short = np.array([len(t) <= MAX_TEXT for t in col.texts] + [False], bool)
+    text = (col.kind == TEXT) & short[col.code]
+    out[text] = base + col.code[text]
+    names += [("text", t) for t in col.texts]
+    return out, names
+
+
+# -- days ------------------------------------------------------------------------------------------
+
+def day_numbers(ts: np.ndarray, changes: Sequence[tuple[float, int]]) -> np.ndarray:
+    """Local day numbers of epoch seconds, given the zone's offsets ([(from, offset), ...], the
+    first from -inf: core/time_zones.offsets) — as time_zones.local_day_sql computes them."""
+    if len(changes) == 1:
+        shifted = ts + changes[0][1]
+    else:
+        at = np.array([c[0] for c in changes[1:]])
+        offs = np.array([c[1] for c in changes], np.float64)
+        shifted = ts + offs[np.searchsorted(at, ts, side="right")]
+    return np.trunc(shifted / 86400).astype(np.int64)  # SQL's cast(... as integer) truncates

@@ -1,0 +1,156 @@
+"""Reports from the report columns (storage/report_columns.py) equal the base tables' for every
+filter shape — two filters, `ne`, `exists`, nested keys, numbers, booleans, ranges off the bucket
+edges and off midnight, other time zones, custom buckets, nested drivers — with segments small
+enough that every report mixes stored segments, gaps and live rows; also after an erasure (its
+segments are deleted by the SQL triggers, the gaps read live, then sealed again), after new
+answers and expiries through the product, and after the retention deletes old answers."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ces.storage import report_columns
+from ces.testing import LiveServer
+from test_prop_rollups import DAY, LONG, SECTIONS, dates, seed
+
+SEGMENT = 64
+
+
+def queries(server: LiveServer, triggers: dict[str, int]) -> list[str]:
+    start, end = dates(server)
+    t = triggers["ticket_closed"]
+    return [
+        "properties.channel=chat", "properties.channel[in]=chat,phone", "properties.transfers[gte]=2",
+        "properties.transfers[gte]=4", "properties.transfers[gt]=2", "properties.transfers[lte]=2",
+        "properties.transfers[lt]=2.5", "properties.transfers=2", "properties.transfers[in]=0,2,12",
+        "properties.channel=2", "properties.vip=true", "properties.vip=1", f"properties.note={LONG}",
+        "properties.channel[ne]=chat", "properties.extra[exists]=true", "properties.extra[exists]=false",
+        "properties.extra.level[gte]=1", "properties.extra.level=1",
+        "properties.channel=chat&properties.transfers[gte]=2",
+        "properties.channel[ne]=chat&properties.vip[exists]=true",
+        f"properties.channel[ne]=chat&trigger={t}",
+        "properties.channel=chat&tz=Europe/Paris", f"properties.transfers[gt]=2.5&tz=America/New_York&from={start}&to={end}",
+        f"properties.channel=chat&from={start}T06:00:00Z", f"from={start}T06:00:00Z&to={end}T18:30:00Z",
+        "tz=Asia/Kathmandu", "properties.vip=true&buckets=0,2.5,10", "properties.channel=chat&driver=extra.level",
+        "properties.wait[gte]=3.5&driver=wait&buckets=1,2,4,8",
+    ]
+
+
+def compare(server: LiveServer, triggers: dict[str, int]) -> int:
+    """Each query's report against the base tables' (the same query with locale=en, which every
+    prompt has: only the base tables answer a locale); how many reports had answers."""
+    with_answers = 0
+    for query in queries(server, triggers):
+        if "driver=" not in query:
+            query += "&driver=transfers"
+        path = f"/api/v1/surveys/{server.survey_id}/report?interval=day&{query}"
+        status, got = server.admin("GET", path)
+        assert status == 200, (query, got)
+        assert got["source"] == "columns", (query, got["source"])
+        status, base = server.admin("GET", path + "&locale=en")
+        assert status == 200 and base["source"] == "base", (query, base)
+        for section in SECTIONS:
+            a, b = got[section], base[section]
+            if section == "funnel":  # with a locale the base tables do not count matched events
+                assert a["events_matched"] >= a["issued"] - a["cancelled"] >= 0, query
+                a = {k: v for k, v in a.items() if k != "events_matched"}
+                b = {k: v for k, v in b.items() if k != "events_matched"}
+            assert a == b, (query, section)
+        with_answers += got["score"]["n"] > 0
+    return with_answers
+
+
+def segments(storage: Any) -> dict[str, int]:
+    return dict(storage.db.conn.execute("select kind, count(*) from report_segments group by kind").fetchall())
+
+
+def seal_all(storage: Any) -> None:
+    for _ in range(1000):  # bounded: each step seals at least one segment or reports nothing left
+        if not report_columns.step(storage, 500):
+            return
+    raise AssertionError("the sealing did not finish")
+
+
+def gaps(storage: Any) -> int:
+    """Ranges between segments that a deletion left uncovered, over every owner."""
+    conn = storage.db.conn
+    owners = conn.execute("select distinct kind, owner from report_segments").fetchall()
+    return sum(len(report_columns._open_ranges(report_columns._segments(conn, k, o))) - 1 for k, o in owners)
+
+
+@pytest.fixture
+def small_segments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_columns, "SEGMENT", SEGMENT)
+
+
+def test_reports_from_columns_equal_the_base_tables(live_server: LiveServer, small_segments: None) -> None:
+    server = live_server
+    storage = server.services.storage
+    triggers = seed(server, n=900)
+    seal_all(storage)
+    counts = segments(storage)
+    # 900 matched events, ~360 answers, ~600 closed prompts: many segments of 64, some rows live.
+    assert counts["events"] >= 900 // SEGMENT and counts["answers"] >= 4 and counts["prompts"] >= 8, counts
+    assert compare(server, triggers) >= 25
+
+    # An erasure: the SQL triggers delete the segments holding the user's rows; the reports read
+    # those ranges live and stay exact; the job seals them again.
+    before = sum(segments(storage).values())
+    assert server.admin("DELETE", f"/api/v1/users/u3?site={server.site['id']}")[0] == 200
+    assert sum(segments(storage).values()) < before
+    assert gaps(storage) > 0
+    assert compare(server, triggers) >= 25
+    seal_all(storage)
+    assert gaps(storage) == 0
+    assert compare(server, triggers) >= 25
+
+    # Answers, a dismissal and expiries through the product: the live rows, then sealed.
+    for i, (channel, transfers, score) in enumerate((("chat", 3, 2), ("chat", 0, 7), ("phone", 2, 6))):
+        status, body = server.post_events({"user_id": f"w{i}", "name": "ticket_closed",
+                                           "properties": {"channel": channel, "transfers": transfers,
+                                                          "extra": {"level": i}}})
+        assert body["results"][0]["decision"] == "prompt", body
+        tab = server.ws(f"w{i}", locale="en")
+        prompt_id = tab.expect("prompt")["prompt"]["id"]
+        tab.send({"type": "shown", "prompt": prompt_id, "id": "s"})
+        tab.expect("ack")
+        if i == 1:
+            tab.send({"type": "dismiss", "prompt": prompt_id, "id": "d"})
+            tab.expect("ack")
+            continue
+        tab.send({"type": "answer", "prompt": prompt_id, "score": score, "id": "a"})
+        assert tab.expect("ack")["status"] == "answered"
+    server.clock.advance(4 * DAY)  # the open prompts expiring in 3 days close as expired
+    assert compare(server, triggers) >= 25
+    seal_all(storage)
+    assert compare(server, triggers) >= 25
+
+    # The retention deletes the answers older than 30 days (their prompts and events with them).
+    status, _ = server.admin("PUT", f"/api/v1/sites/{server.site['id']}/retention",
+                             {"events_days": 3650, "answers": "delete", "answers_days": 30})
+    assert status == 200
+    status, ran = server.admin("POST", f"/api/v1/sites/{server.site['id']}/retention/run")
+    assert status == 200, ran
+    assert compare(server, triggers) >= 20
+    seal_all(storage)
+    assert gaps(storage) == 0
+    assert compare(server, triggers) >= 20
+
+
+def test_a_large_backlog_takes_the_other_paths(live_server: LiveServer, small_segments: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows outside segments than a report reads live: the report is answered by the other
+    paths (exact, slower) until the background job has sealed them, then by the columns."""
+    server = live_server
+    storage = server.services.storage
+    seed(server, n=400)
+    monkeypatch.setattr(report_columns, "LIVE_MAX", 100)
+    path = f"/api/v1/surveys/{server.survey_id}/report?properties.channel[ne]=chat&driver=transfers"
+    status, before = server.admin("GET", path)
+    assert status == 200 and before["source"] == "base", before["source"]
+    seal_all(storage)
+    status, after = server.admin("GET", path)
+    assert status == 200 and after["source"] == "columns", after["source"]
+    for section in SECTIONS:
+        assert after[section] == before[section], section
