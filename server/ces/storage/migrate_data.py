@@ -19,7 +19,11 @@ from .engine_postgres import PostgresStorage
 ORDER = ("sites", "surveys", "triggers", "admin_tokens", "events", "prompts", "answers", "users", "webhooks",
          "webhook_deliveries", "report_rollup_state", "report_answers_daily", "report_props_daily",
          "report_funnel_daily", "report_events_daily", "opt_outs", "erasures", "audit_log", "visits")
-SKIP = {"_sqlite_migrations", "ces_migrations"}
+# The report columns (storage/report_columns.py) are not copied: their segments hold positions of
+# this file's prompt-close log, which the target's SQL trigger fills anew as the prompts are copied;
+# the target's background job seals them again (until then its reports take the other paths).
+REPORT_COLUMNS = {"report_segments", "report_segment_props", "report_closed_prompts", "report_columns_state"}
+SKIP = {"_sqlite_migrations", "ces_migrations", *REPORT_COLUMNS}
 CHUNK = 5000
 
 
