@@ -154,3 +154,36 @@ def test_a_large_backlog_takes_the_other_paths(live_server: LiveServer, small_se
     assert status == 200 and after["source"] == "columns", after["source"]
     for section in SECTIONS:
         assert after[section] == before[section], section
+
+
+def test_ranking_and_fix_first_under_filters_equal_answer_props(live_server: LiveServer, small_segments: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver ranking and fix first under a filter (every top-level property counted from the
+    columns) equal the same from `answer_props`, the path before."""
+    server = live_server
+    triggers = seed(server, n=700)
+    seal_all(server.services.storage)
+    start, end = dates(server)
+    shapes = ["properties.channel=chat", "properties.channel[ne]=chat&properties.vip[exists]=true",
+              f"properties.transfers[gt]=1&from={start}T06:00:00Z&to={end}", "tz=Europe/Paris",
+              f"trigger={triggers['ticket_closed']}&properties.extra.level[gte]=0"]
+    paths = [f"/api/v1/surveys/{server.survey_id}/{what}?min_n=5&{shape}" for what in ("drivers", "fix-first")
+             for shape in shapes]
+    calls = []
+    counts = report_columns.SurveyView.property_counts
+    monkeypatch.setattr(report_columns.SurveyView, "property_counts",
+                        lambda self, q, by_trigger: calls.append(q) or counts(self, q, by_trigger))
+    got = {}
+    for path in paths:
+        status, body = server.admin("GET", path)
+        assert status == 200, (path, body)
+        got[path] = body
+    assert len(calls) == len(paths)  # each counted from the columns
+    from ces.storage.reports import Reports
+    monkeypatch.setattr(Reports, "view", lambda self, q, survey_id: None)
+    for path in paths:
+        status, body = server.admin("GET", path)
+        assert status == 200, (path, body)
+        assert body == got[path], path
+    ranked = [got[p] for p in paths if "/drivers?" in p]
+    assert all(r["properties"] for r in ranked) and sum(r["tests"] for r in ranked) > 10

@@ -65,19 +65,22 @@ def test_masks_equal_sqlite_json_filters(seed: int) -> None:
         assert 0 < len(expected) < len(rows) or query in ("properties.missing[exists]=false", "properties.missing[ne]=a"), query
 
 
-def test_storage_round_trip_and_concat_keep_the_values() -> None:
+def test_storage_round_trip_and_assembly_keep_the_values() -> None:
     rows = [flatten(p) for p in events(300, 7)]
+    rows[5] = flatten({"transfers": 1e300, "channel": "y" * 300})  # a number no integer type holds
     whole = columns.build(rows)
     parts = [columns.build(rows[:100]), columns.build(rows[100:250]), columns.build(rows[250:])]
     for key, col in whole.items():
-        pieces = [columns.decode(len(p.get(key, columns.Column.empty(0))), *columns.encode(p[key]))
-                  if key in p else None for p in parts]
-        pieces = [pc if pc is not None else columns.Column.empty(n) for pc, n in zip(pieces, (100, 150, 50))]
-        joined = columns.concat(pieces)
+        packed = [columns.decode(*columns.encode(p[key])) if key in p else columns.pack(columns.Column.empty(n))
+                  for p, n in zip(parts, (100, 150, 50))]
+        joined = columns.assemble(packed)
         assert np.array_equal(joined.kind, col.kind), key
         assert np.array_equal(joined.num, col.num, equal_nan=True), key
         texts = [joined.texts[c] if c >= 0 else None for c in joined.code]
         assert texts == [col.texts[c] if c >= 0 else None for c in col.code], key
+    assert columns.pack(whole["transfers"]).values.dtype == np.float64
+    small = columns.pack(columns.build([flatten({"t": 3}), flatten({"t": -2})])["t"])
+    assert small.values.dtype == np.int8 and small.codes.dtype == np.uint8
 
 
 @pytest.mark.parametrize("bounds", [(0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000), (0, 2.5, 10)])

@@ -93,6 +93,9 @@ class InsightStore:
                                      params).fetchall()
         if not answer_props.usable(q):
             raise ValueError("locale and variant filters are not supported by the driver ranking")
+        view = self.reports.view(q, survey_id)
+        if view is not None:  # any filter, range or zone: the report columns (storage/report_columns.py)
+            return view.property_counts(q, by_trigger)
         where = answer_props.where(q, survey_id, params)
         kind, value, ok = answer_props.driver_value_sql("d", drivers.DEFAULT_BOUNDS, MAX_TEXT_VALUE)
         t = "a.trigger_id, " if by_trigger else ""

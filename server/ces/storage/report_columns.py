@@ -20,7 +20,7 @@ and the rows after the last segment ("live": fewer than SEGMENT normally) are re
 tables at each report; `seal()` turns them into segments again (a report does it when they are
 few, the background job otherwise). Open prompts are always read live (they change).
 
-Portable SQL; the blobs are zlib-compressed numpy arrays (bytea on PostgreSQL).
+Portable SQL; the blobs are packed numpy arrays (core/columns.encode; bytea on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import columns
+from ..core import columns, drivers
 from ..core.flat_properties import flatten
 from .answer_props import decode_json
 from .migrations import OPEN_PROMPT
@@ -368,57 +368,114 @@ class NotReady(Exception):
 
 
 @dataclass
+class Span:
+    """Where rows sit in the loaded arrays: a stored segment's (last_id), or rows read live (their
+    flattened properties, for events)."""
+    offset: int
+    n: int
+    last_id: int | None = None
+    flat: list[Any] | None = None
+
+
+BATCH = 64  # segments per query while loading: the blobs in memory at once stay a few MB
+
+
+def _batches(conn: Any, sql: str, params: list[Any]) -> Any:
+    """Rows of `sql` (… and last_id > ? order by last_id limit ?) in batches by last_id."""
+    after = -1
+    while True:
+        rows = conn.execute(sql, [*params, after, BATCH]).fetchall()
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][0]
+
+
+@dataclass
 class Rows:
     """One kind's rows of one owner, in id order: facts arrays and (events) columns on demand."""
     kind: str
     owner: int
-    pieces: list[Piece]
+    spans: list[Span]
     facts: dict[str, np.ndarray]
 
+    @property
+    def n(self) -> int:
+        return sum(s.n for s in self.spans)
+
+    def keys(self, conn: Any) -> list[str]:
+        """Every property key of these rows (events)."""
+        found = {r[0] for r in conn.execute("select distinct key from report_segment_props where owner = ?",
+                                            [self.owner]).fetchall()}
+        for span in self.spans:
+            for flat in span.flat or ():
+                found.update(row[0] for row in flat)
+        return sorted(found)
+
     def column(self, conn: Any, key: str) -> columns.Column:
-        stored = {p.last_id: p for p in self.pieces if p.last_id is not None}
-        found: dict[int, columns.Column] = {}
+        """The column of `key` over every row: the stored segments' packed parts and the live rows'."""
+        stored = {s.last_id: s for s in self.spans if s.last_id is not None}
+        found: dict[int, columns.Packed] = {}
         if stored:
-            for last_id, kinds, nums, codes, texts in conn.execute(
-                    "select last_id, kinds, nums, codes, texts from report_segment_props where owner = ? and key = ?",
-                    [self.owner, key]).fetchall():
-                piece = stored.get(last_id)
-                if piece is not None:
-                    found[last_id] = columns.decode(piece.n, bytes(kinds), bytes(nums), bytes(codes), texts)
+            for last_id, kinds, nums, codes, meta in _batches(
+                    conn, "select last_id, kinds, nums, codes, texts from report_segment_props "
+                    "where owner = ? and key = ? and last_id > ? order by last_id limit ?", [self.owner, key]):
+                if last_id in stored:
+                    found[last_id] = columns.decode(bytes(kinds), bytes(nums), bytes(codes), meta)
         parts = []
-        for p in self.pieces:
-            if p.last_id is not None:
-                parts.append(found.get(p.last_id) or columns.Column.empty(p.n))
-            else:
-                parts.append(columns.build(p.flat or [], [key])[key])
-        return columns.concat(parts) if parts else columns.Column.empty(0)
+        for span in self.spans:
+            if span.flat is not None:
+                parts.append(columns.pack(columns.build(span.flat, [key])[key]))
+            else:  # a segment without the key: every row MISSING
+                parts.append(found.get(span.last_id) or columns.pack(columns.Column.empty(span.n)))  # type: ignore[arg-type]
+        return columns.assemble(parts)
 
 
 def load(conn: Any, kind: str, owner: int) -> Rows:
-    """Every row of `kind` for `owner`: its segments and, read live, what they do not cover."""
-    segs = conn.execute("select after_id, last_id, n, facts from report_segments where kind = ? and owner = ? "
+    """Every row of `kind` for `owner`: its segments and, read live, what they do not cover —
+    into arrays allocated once (a report at 1M answers holds each fact once, not a copy per step)."""
+    segs = conn.execute("select after_id, last_id, n from report_segments where kind = ? and owner = ? "
                         "order by last_id", [kind, owner]).fetchall()
-    pieces: list[Piece] = []
-    live = 0
+    spans: list[Span] = []
+    live_pieces: dict[int, Piece] = {}
+    live = offset = 0
+    for after, upto in _open_ranges(segs):  # the live rows first: how many there are
+        rows = _rows(conn, kind, owner, after, upto, LIVE_MAX + 1 - live)
+        live += len(rows)
+        if live > LIVE_MAX:
+            raise NotReady(kind)
+        if rows:
+            live_pieces[after] = _piece(kind, rows)
     prev = 0
-    for after, last, n, blob in [*segs, (None, None, None, None)]:
-        upto = after if after is not None else None
-        if after is None or after > prev:  # a gap, or the tail
-            rows = _rows(conn, kind, owner, prev, upto, LIVE_MAX + 1 - live)
-            live += len(rows)
-            if live > LIVE_MAX:
-                raise NotReady(kind)
-            if rows:
-                pieces.append(_piece(kind, rows))
+    for after, last, n in [*segs, (None, None, 0)]:
+        gap_start = prev if after is None or after > prev else None
+        if gap_start is not None and gap_start in live_pieces:
+            piece = live_pieces[gap_start]
+            spans.append(Span(offset, piece.n, flat=piece.flat if kind == "events" else None))
+            offset += piece.n
         if after is None:
             break
         if n:
-            pieces.append(Piece(_facts_of(kind, n, bytes(blob)), last_id=last))
+            spans.append(Span(offset, n, last_id=last))
+            offset += n
         prev = last
-    names = [name for name, _ in LAYOUTS[kind]]
-    facts = {name: (np.concatenate([p.facts[name] for p in pieces]) if pieces else np.zeros(0, dtype))
-             for name, (_, dtype) in zip(names, LAYOUTS[kind])}
-    return Rows(kind, owner, pieces, facts)
+    facts = {name: np.zeros(offset, dtype) for name, dtype in LAYOUTS[kind]}
+    by_last = {s.last_id: s for s in spans if s.last_id is not None}
+    filled = 0
+    for last, n, blob in _batches(conn, "select last_id, n, facts from report_segments where kind = ? and owner = ? "
+                                  "and last_id > ? order by last_id limit ?", [kind, owner]):
+        span = by_last.get(last)
+        if span is not None and n == span.n:
+            for name, values in _facts_of(kind, n, bytes(blob)).items():
+                facts[name][span.offset:span.offset + n] = values
+            filled += 1
+    if filled != len(by_last):  # a segment deleted (or sealed) meanwhile, by another process: read again next time
+        raise NotReady(kind)
+    live_spans = [s for s in spans if s.last_id is None]
+    for span, piece in zip(live_spans, live_pieces.values()):
+        for name, values in piece.facts.items():
+            facts[name][span.offset:span.offset + span.n] = values
+    return Rows(kind, owner, spans, facts)
 
 
 # -- a survey's report from the columns -------------------------------------------------------------------
@@ -524,6 +581,28 @@ class SurveyView:
         values = np.where(pos >= 0, label[np.maximum(pos, 0)] if len(label) else -1, -1)
         has = values >= 0
         return [(*names[v], s, n) for v, s, n in _grouped(values[has], f["score"][keep][has])]
+
+    def property_counts(self, q: Any, by_trigger: bool) -> list[tuple[Any, ...]]:
+        """(trigger id when by_trigger, key, kind, value or bucket label, score, n) of every top-level
+        event property of the answers passing q, numbers in the default buckets: the driver
+        ranking's counts (storage/insights.py), as the rollups hold them."""
+        f = self.answers.facts
+        keep = self._answers(q)
+        pos = self._positions(f["event"][keep])
+        found = pos >= 0
+        pos, scores, triggers = pos[found], f["score"][keep][found], f["trigger"][keep][found]
+        out: list[tuple[Any, ...]] = []
+        for key in self.events.keys(self.conn):
+            if "." in key:
+                continue
+            # Not kept in self._columns: every key of the site, one at a time, is a lot of memory.
+            label, names = columns.labels(self.events.column(self.conn, key).take(pos), drivers.DEFAULT_BOUNDS)
+            has = label >= 0
+            if by_trigger:
+                out += [(t, key, *names[v], s, n) for t, v, s, n in _grouped(triggers[has], label[has], scores[has])]
+            else:
+                out += [(key, *names[v], s, n) for v, s, n in _grouped(label[has], scores[has])]
+        return out
 
     def funnel_parts(self, q: Any, trigger_ids: Sequence[int]) -> tuple[list[tuple[str, int, int, int]],
                                                                           tuple[int, int, int], int]:
