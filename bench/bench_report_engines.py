@@ -4,7 +4,8 @@ The data of bench/bench_report.py (answers over a year, 5 triggers, 3 event prop
 prompts per answer, the rest dismissed, expired or still open), written through the product's
 storage into a SQLite file and into a database of a throw-away PostgreSQL cluster. Then, on each:
 the rollup build, the full report (funnel, weekly trend, by touchpoint, one driver) as the API
-builds it (median of --runs), a report with a property filter (base tables), and the CSV export
+builds it (median of --runs), a report with a property filter (base tables), the report columns
+build and filtered reports from them, and the CSV export
 (rows/s, the Python process's peak RSS growth: the export streams, memory stays bounded).
 
     .venv/bin/python bench/bench_report_engines.py [--answers 1000000] [--runs 7]
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from ces.core.report_filters import parse  # noqa: E402
 from ces.reports import build_report, export_lines  # noqa: E402
-from ces.storage import Storage  # noqa: E402
+from ces.storage import Storage, report_columns  # noqa: E402
 from ces.storage.reports import Reports  # noqa: E402
 from ces.testing_pg import PgCluster  # noqa: E402
 
@@ -105,6 +106,23 @@ def measure(storage: Storage, answers: int, runs: int) -> dict[str, Any]:
     q_base = parse([("interval", "week"), ("driver", "transfers"), ("properties.channel", "chat")],
                    ("interval", "driver"))
     base_s, base = timed(lambda: build_report(storage, survey, q_base, now), 1)
+    assert base["source"] == "base", base["source"]
+    # The report columns (storage/report_columns.py), built as the background job does, then the
+    # filtered reports from them.
+    t = time.perf_counter()
+    while report_columns.step(storage, 2_000):
+        pass
+    columns_build_s = time.perf_counter() - t
+    filtered = {}
+    for name, extra in (("channel=chat", [("properties.channel", "chat")]),
+                        ("channel[ne]=chat & transfers[gte]=2", [("properties.channel[ne]", "chat"),
+                                                                 ("properties.transfers[gte]", "2")]),
+                        ("channel=chat, tz=Europe/Paris", [("properties.channel", "chat"), ("tz", "Europe/Paris")])):
+        qf = parse([("interval", "week"), ("driver", "transfers"), *extra], ("interval", "driver"))
+        cols_s, cols = timed(lambda: build_report(storage, survey, qf, now), runs)
+        assert cols["source"] == "columns", cols["source"]
+        filtered[name] = {"ms": round(cols_s * 1000, 1), "n": cols["score"]["n"]}
+    assert filtered["channel=chat"]["n"] == base["score"]["n"]
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     size = sum(len(piece) for piece in export_lines(storage, survey, parse([]), "csv"))
@@ -113,6 +131,7 @@ def measure(storage: Storage, answers: int, runs: int) -> dict[str, Any]:
     return {"seed_s": round(seed_s, 1), "rollup_build_s": round(rollup_s, 2),
             "report_median_ms": round(report_s * 1000, 1), "report": report["score"],
             "filtered_report_ms": round(base_s * 1000, 1), "filtered_n": base["score"]["n"],
+            "columns_build_s": round(columns_build_s, 1), "filtered_from_columns": filtered,
             "export_rows_per_s": round(answers / export_s), "export_mb": round(size / 1e6, 1),
             "export_peak_rss_growth_mb": round(rss_growth / 1024, 1)}
 

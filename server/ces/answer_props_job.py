@@ -32,6 +32,7 @@ class AnswerPropsJob(PeriodicJob):
         super().__init__(storage, interval, first_run)
         self.chunk, self.pause = chunk, pause
         self.copied = 0  # by this process, since it started (for the logs and tests)
+        self.columns_status: dict | None = None  # report_columns.status() at the end of the last run (/healthz)
 
     def run_once(self) -> None:
         started, copied = time.monotonic(), 0
@@ -51,5 +52,6 @@ class AnswerPropsJob(PeriodicJob):
         while not self._stop.is_set() and report_columns.step(self.storage, self.chunk):
             if self.pause:
                 time.sleep(self.pause)
+        self.columns_status = {**report_columns.status(self.storage), "checked_at": time.time()}
         if copied >= self.chunk:
             log.info("answer_props: %s answers copied in %.1f s", copied, time.monotonic() - started)

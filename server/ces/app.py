@@ -113,7 +113,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, services: Services | 
         return jsonify(ok=True, sockets=services.hub.count(), connected=services.connected_count(),
                        bus=None if bus is None or not bus.shared else ("up" if bus.up else "down"),
                        swept=getattr(courier, "swept", 0),
-                       answer_props=answer_props_status(services.storage))  # the background copy's progress
+                       answer_props=answer_props_status(services.storage),  # the background copy's progress
+                       # The report columns' state at the job's last run (reports.md, "Fast filters"); null before it.
+                       report_columns=app.extensions["ces_answer_props"].columns_status)
 
     logging.getLogger("ces").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app

@@ -109,7 +109,7 @@ def fix_first_items(storage: Storage, survey: dict[str, Any], q: ReportQuery, no
     min_n, fdr = parse_limits(q.extras)
     _prepare(storage, now)
     store = InsightStore(storage)
-    reports = Reports(storage)
+    reports = store.reports  # one Reports: the report columns are loaded once for both
     groups: dict[tuple[int, str, str], dict[tuple[str, str], dict[int, int]]] = {}
     for trigger_id, key, kind, value, score, n in store.property_counts(q, survey["id"], by_trigger=True):
         dist = groups.setdefault((trigger_id, "event", key), {}).setdefault((kind, value), {})

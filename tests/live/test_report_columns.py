@@ -6,12 +6,13 @@ segments are deleted by the SQL triggers, the gaps read live, then sealed again)
 answers and expiries through the product, and after the retention deletes old answers."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from ces.storage import report_columns
-from ces.testing import LiveServer
+from ces.testing import LiveServer, http
 from test_prop_rollups import DAY, LONG, SECTIONS, dates, seed
 
 SEGMENT = 64
@@ -187,3 +188,25 @@ def test_ranking_and_fix_first_under_filters_equal_answer_props(live_server: Liv
         assert body == got[path], path
     ranked = [got[p] for p in paths if "/drivers?" in p]
     assert all(r["properties"] for r in ranked) and sum(r["tests"] for r in ranked) > 10
+
+
+def test_the_job_started_with_the_server_seals_and_healthz_says_so(database: str, small_segments: None) -> None:
+    """The background job (started with the server) seals what no report asked for, and /healthz
+    says where it stands."""
+    server = LiveServer(database, ANSWER_PROPS_INTERVAL=0.2)
+    try:
+        seed(server, n=400)
+        deadline = time.monotonic() + 60
+        while True:
+            status, health = http("GET", server.url + "/healthz")
+            assert status == 200
+            cols = health["report_columns"]
+            if cols is not None and cols["caught_up"] and segments(server.services.storage).get("prompts"):
+                break
+            assert time.monotonic() < deadline, health
+            time.sleep(0.1)
+        assert cols["prompts_walked"] is True and cols["owners_waiting"] == 0
+        counts = segments(server.services.storage)
+        assert counts["events"] >= 400 // SEGMENT and counts["answers"] >= 1, counts
+    finally:
+        server.stop()

@@ -96,10 +96,9 @@ def _narrow(values: np.ndarray) -> np.ndarray:
 
 
 def pack(col: Column) -> Packed:
-    numeric = np.isin(col.kind, (NUMBER, BOOL))
     size = len(col.texts)
     code_type = np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.int32
-    return Packed(col.kind, _narrow(col.num[numeric]), col.code[col.kind == TEXT].astype(code_type), col.texts)
+    return Packed(col.kind, _narrow(col.num[numeric(col.kind)]), col.code[col.kind == TEXT].astype(code_type), col.texts)
 
 
 def encode(col: Column) -> tuple[bytes, bytes, bytes, str]:
@@ -125,9 +124,9 @@ def assemble(parts: Sequence[Packed]) -> Column:
     kind = np.concatenate([p.kind for p in parts]) if parts else np.zeros(0, np.int8)
     col = Column.empty(len(kind))
     col.kind = kind
-    numeric = np.isin(kind, (NUMBER, BOOL))
-    if numeric.any():
-        col.num[numeric] = np.concatenate([p.values.astype(np.float64) for p in parts])
+    numbers = numeric(kind)
+    if numbers.any():
+        col.num[numbers] = np.concatenate([p.values.astype(np.float64) for p in parts])
     if codes:
         col.code[kind == TEXT] = np.concatenate(codes)
     col.texts = list(texts)
@@ -136,16 +135,31 @@ def assemble(parts: Sequence[Packed]) -> Column:
 
 # -- filters ---------------------------------------------------------------------------------------
 
+def numeric(kind: np.ndarray) -> np.ndarray:
+    """Rows holding a number (booleans included)."""
+    return (kind == NUMBER) | (kind == BOOL)
+
+
 def _equal(col: Column, values: Sequence[object]) -> np.ndarray:
     out = np.zeros(len(col), bool)
     texts = {v for v in values if isinstance(v, str)}
-    numbers = [float(v) for v in values if isinstance(v, (int, float))]  # booleans are 1 and 0
+    numbers = {float(v) for v in values if isinstance(v, (int, float))}  # booleans are 1 and 0
     if texts and col.texts:
-        hits = np.array([i for i, t in enumerate(col.texts) if t in texts], np.int32)
-        if len(hits):
-            out |= np.isin(col.code, hits)
+        hit = np.array([t in texts for t in col.texts] + [False], bool)  # code -1 reads the last
+        out |= hit[col.code]
     if numbers:
-        out |= np.isin(col.num, numbers) & np.isin(col.kind, (NUMBER, BOOL))
+        out |= one_of(col.num, numbers) & numeric(col.kind)
+    return out
+
+
+def one_of(values: np.ndarray, wanted: Iterable[float]) -> np.ndarray:
+    """values ∈ wanted: a comparison per wanted value when they are few (isin sorts)."""
+    wanted = list(wanted)
+    if len(wanted) > 8:
+        return np.isin(values, wanted)
+    out = np.zeros(len(values), bool)
+    for v in wanted:
+        out |= values == v
     return out
 
 

@@ -354,11 +354,14 @@ def catch_up(storage: Any, site_id: int, survey_id: int, small: int | None = Non
     return True
 
 
-def behind(conn: Any) -> int:
-    """What the background job still has to do (0: nothing): prompts to walk, then at most one full
-    segment per owner counted (cheap), for /healthz and the tests."""
-    walked, top = (0, 1) if not walk_done(conn) else (0, 0)
-    return (top - walked) + sum(SEGMENT for kind, owner in _owners(conn) if _has_full(conn, kind, owner))
+def status(storage: Any) -> dict[str, Any]:
+    """The background job's progress as an operator sees it (/healthz): whether the prompts closed
+    before the columns existed are walked in, and how many owners (sites' events, surveys' answers
+    or closed prompts) have rows waiting beyond the live tail (a gap, or a full segment)."""
+    conn = storage.db.conn
+    done = walk_done(conn)
+    waiting = sum(1 for kind, owner in _owners(conn) if _has_full(conn, kind, owner))
+    return {"caught_up": done and not waiting, "prompts_walked": done, "owners_waiting": waiting}
 
 
 # -- loading --------------------------------------------------------------------------------------------
@@ -375,6 +378,13 @@ class Span:
     n: int
     last_id: int | None = None
     flat: list[Any] | None = None
+    _built: dict[str, columns.Column] | None = None
+
+    def live_column(self, key: str) -> columns.Column:
+        """A live span's column of `key` (every key built at the first ask: the ranking asks all)."""
+        if self._built is None:
+            self._built = columns.build(self.flat or [])
+        return self._built.get(key) or columns.Column.empty(self.n)
 
 
 BATCH = 64  # segments per query while loading: the blobs in memory at once stay a few MB
@@ -425,7 +435,7 @@ class Rows:
         parts = []
         for span in self.spans:
             if span.flat is not None:
-                parts.append(columns.pack(columns.build(span.flat, [key])[key]))
+                parts.append(columns.pack(span.live_column(key)))
             else:  # a segment without the key: every row MISSING
                 parts.append(found.get(span.last_id) or columns.pack(columns.Column.empty(span.n)))  # type: ignore[arg-type]
         return columns.assemble(parts)
@@ -543,7 +553,7 @@ class SurveyView:
             keep &= at < q.end
         ids = q.triggers if trigger_ids is None else trigger_ids
         if q.triggers or trigger_ids is not None:
-            keep &= np.isin(triggers, np.array(list(ids), np.int64))
+            keep &= columns.one_of(triggers, ids)
         return keep
 
     def _answers(self, q: Any) -> np.ndarray:
