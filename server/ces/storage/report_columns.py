@@ -503,9 +503,10 @@ class SurveyView:
 
     def __init__(self, conn: Any, site_id: int, survey_id: int) -> None:
         self.conn, self.survey_id = conn, survey_id
-        self.events = load(conn, "events", site_id)
+        # The events last: every event an answer or prompt loaded here refers to exists by then.
         self.answers = load(conn, "answers", survey_id)
         self.prompts = load(conn, "prompts", survey_id)
+        self.events = load(conn, "events", site_id)
         self._columns: dict[str, columns.Column] = {}
         ids = self.events.facts["id"]
         self._base = int(ids[0]) if len(ids) else 0
