@@ -157,10 +157,11 @@ def test_a_large_backlog_takes_the_other_paths(live_server: LiveServer, small_se
         assert after[section] == before[section], section
 
 
-def test_ranking_and_fix_first_under_filters_equal_answer_props(live_server: LiveServer, small_segments: None,
+def test_ranking_fix_first_and_customers_under_filters_equal_the_paths_before(live_server: LiveServer, small_segments: None,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The driver ranking and fix first under a filter (every top-level property counted from the
-    columns) equal the same from `answer_props`, the path before."""
+    columns) equal the same from `answer_props`, the path before; the customers list (its answers
+    found in the columns) equals the same from the base tables."""
     server = live_server
     triggers = seed(server, n=700)
     seal_all(server.services.storage)
@@ -170,16 +171,24 @@ def test_ranking_and_fix_first_under_filters_equal_answer_props(live_server: Liv
               f"trigger={triggers['ticket_closed']}&properties.extra.level[gte]=0"]
     paths = [f"/api/v1/surveys/{server.survey_id}/{what}?min_n=5&{shape}" for what in ("drivers", "fix-first")
              for shape in shapes]
+    # The customers with a high-effort answer under the same filters (their answers found in the columns).
+    paths += [f"/api/v1/surveys/{server.survey_id}/customers?page_size=200&followed_up=any&{shape}" for shape in shapes]
     calls = []
     counts = report_columns.SurveyView.property_counts
     monkeypatch.setattr(report_columns.SurveyView, "property_counts",
                         lambda self, q, by_trigger: calls.append(q) or counts(self, q, by_trigger))
+    found = []
+    answer_ids = report_columns.SurveyView.answer_ids
+    monkeypatch.setattr(report_columns.SurveyView, "answer_ids",
+                        lambda self, q, max_score=None: found.append(q) or answer_ids(self, q, max_score))
     got = {}
     for path in paths:
         status, body = server.admin("GET", path)
         assert status == 200, (path, body)
         got[path] = body
-    assert len(calls) == len(paths)  # each counted from the columns
+    assert len(calls) == 2 * len(shapes)  # each ranking and fix first counted from the columns
+    assert all(got[p]["total"] > 0 for p in paths if "/customers?" in p)
+    assert len(found) == len(shapes)  # each customers list from the columns
     from ces.storage.reports import Reports
     monkeypatch.setattr(Reports, "view", lambda self, q, survey_id: None)
     for path in paths:

@@ -49,7 +49,7 @@ OPEN_SQL = "('issued','delivered','shown')"
 # + shown (status: its index in CLOSED).
 LAYOUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "events": (("id", "<i8"), ("at", "<f8"), ("trigger", "<i4")),
-    "answers": (("at", "<f8"), ("trigger", "<i4"), ("score", "<i2"), ("event", "<i8")),
+    "answers": (("id", "<i8"), ("at", "<f8"), ("trigger", "<i4"), ("score", "<i2"), ("event", "<i8")),
     "prompts": (("at", "<f8"), ("trigger", "<i4"), ("outcome", "<i1"), ("event", "<i8")),
 }
 
@@ -192,12 +192,10 @@ class Piece:
 
 
 def _piece(kind: str, rows: list[tuple[Any, ...]]) -> Piece:
-    """Base-table rows (_rows()) as facts; the ids (first column) are kept for events only."""
+    """Base-table rows (_rows()) as facts; a closed prompt's position in the log is not kept."""
     layout = LAYOUTS[kind]
     if kind == "prompts":
         rows = [(r[1] or 0.0, r[2], _STATUS[r[3]] * 4 + r[4] * 2 + r[5], r[6]) for r in rows]
-    elif kind == "answers":
-        rows = [r[1:] for r in rows]
     facts = {name: np.array([r[i] if r[i] is not None else 0 for r in rows], dtype)
              for i, (name, dtype) in enumerate(layout)}
     if kind != "events":
@@ -560,6 +558,14 @@ class SurveyView:
     def _answers(self, q: Any) -> np.ndarray:
         f = self.answers.facts
         return self._in_range(q, f["at"], f["trigger"]) & self._passes(q, f["event"])
+
+    def answer_ids(self, q: Any, max_score: int | None = None) -> np.ndarray:
+        """Ids of the answers passing q (and scoring at most `max_score`), in id order."""
+        f = self.answers.facts
+        keep = self._answers(q)
+        if max_score is not None:
+            keep &= f["score"] <= max_score
+        return f["id"][keep]
 
     def days(self, q: Any, at: np.ndarray) -> np.ndarray:
         """Day numbers in q's zone, as Reports.day_sql computes them (the zone's changes over the

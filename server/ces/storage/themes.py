@@ -3,12 +3,13 @@ customers with a high-effort answer in a theme, and the theme.grown alerts sent.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..core.report_filters import ReportQuery
 from . import Storage, _in_lists
-from .reports import _answers_from, _where
+from .reports import Reports, _answers_from, _where
 
 COMMENTED = "a.comment is not null and a.comment <> ''"
 
@@ -129,6 +130,11 @@ class ThemeStore:
                             answer_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
         """The filtered high-effort answers (in `theme`, or among `answer_ids`), newest first, with
         the trigger and the user's traits."""
+        if theme is None and answer_ids is None:
+            view = Reports(self.storage).view(q, survey_id)
+            if view is not None:  # the answers passing q from the report columns, no JSON read per answer
+                answer_ids = view.answer_ids(q, high_effort_max).tolist()
+                q = replace(q, properties=(), start=None, end=None, triggers=())  # already applied
         params: list[Any] = []
         where = _where(q, survey_id, "a.created_at", params) + " and a.score <= ?"
         params.append(high_effort_max)
