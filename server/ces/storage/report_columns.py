@@ -25,7 +25,7 @@ Portable SQL; the blobs are packed numpy arrays (core/columns.encode; bytea on P
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,6 @@ SEGMENT = 4_096      # rows per segment
 LIVE_MAX = 20_000
 CLOSED = ("answered", "dismissed", "expired", "cancelled")
 _CLOSED_SQL = "('answered','dismissed','expired','cancelled')"
-OPEN_SQL = "('issued','delivered','shown')"
 
 # Each segment's facts: (name, dtype) arrays of n values, one after the other in the `facts` blob
 # (uncompressed: a report reads every segment of its survey, and zlib would cost more than the
@@ -180,11 +179,10 @@ def _count(conn: Any, kind: str, owner: int, after: int, upto: int | None, cap: 
 
 @dataclass
 class Piece:
-    """Consecutive rows of one kind: facts arrays, and (events) the properties per key."""
+    """Consecutive rows of one kind read from the base tables: facts arrays, and (events) each
+    row's flattened properties."""
     facts: dict[str, np.ndarray]
-    props: dict[str, columns.Column] = field(default_factory=dict)
-    flat: list[Any] | None = None  # live events: their flattened properties, for any key asked later
-    last_id: int | None = None     # a stored segment's (its props are read on demand)
+    flat: list[Any] | None = None
 
     @property
     def n(self) -> int:
@@ -313,14 +311,21 @@ def _owners(conn: Any) -> list[tuple[str, int]]:
 
 
 def step(storage: Any, budget: int) -> int:
-    """One short transaction of the background job: the walk, then sealing; rows read (0: caught up)."""
-    with storage.write(durable=False) as db:  # derived from the base tables: recomputable
-        done = walk(db.conn, budget)
-        for kind, owner in _owners(db.conn):
-            if done >= budget:
-                break
-            done += seal(db.conn, kind, owner, budget - done) if _has_full(db.conn, kind, owner) else 0
-        return done
+    """One step of the background job: the walk, then sealing, about `budget` rows, each owner in
+    its own short write transaction (the checks outside it: decisions wait only for the writing);
+    rows read (0: caught up)."""
+    conn = storage.db.conn
+    done = 0
+    if not walk_done(conn):
+        with storage.write(durable=False) as db:  # derived from the base tables: recomputable
+            done = walk(db.conn, budget)
+    for kind, owner in _owners(conn):
+        if done >= budget:
+            break
+        if _has_full(conn, kind, owner):
+            with storage.write(durable=False) as db:
+                done += seal(db.conn, kind, owner, budget - done)
+    return done
 
 
 def _has_full(conn: Any, kind: str, owner: int) -> bool:
