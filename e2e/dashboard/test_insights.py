@@ -166,10 +166,13 @@ def test_customers_of_a_theme_mark_contacted_and_export(dash: Page, live_server:
     got = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
     want = _api_csv(live_server, f"?theme={theme['key']}&followed_up=false")
     assert got == want and got[0][:3] == ["user_id", "email", "name"]
-    # Undo it.
+    # Undo it. Each click navigates: wait for it before the next step (a reload racing the form's own
+    # navigation detached the page once in CI).
     dash.get_by_label("Show").select_option("true")
-    dash.get_by_role("button", name="Show customers").click()
-    dash.locator(f"#customer-rows tr[data-user='{named['user_id']}']").get_by_role("button", name=re.compile("Undo")).click()
+    with dash.expect_navigation():
+        dash.get_by_role("button", name="Show customers").click()
+    with dash.expect_navigation():
+        dash.locator(f"#customer-rows tr[data-user='{named['user_id']}']").get_by_role("button", name=re.compile("Undo")).click()
     dash.reload()
     expect(dash.locator("#no-customers")).to_be_visible()
     assert not any(c["contacted"] for c in api(live_server, "customers", f"?theme={theme['key']}&page_size=200")["customers"])

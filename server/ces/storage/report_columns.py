@@ -62,6 +62,8 @@ I15COLS_SQL = [
         owner integer not null, last_id integer not null, key text not null,
         kinds blob not null, nums blob not null, codes blob not null, texts text not null,
         primary key (owner, key, last_id))""",
+    # A deleted event's segment takes its property rows with it (the SQL trigger): by segment.
+    "create index if not exists idx_report_segment_props_segment on report_segment_props (owner, last_id)",
     """create table if not exists report_closed_prompts (
         seq integer primary key, prompt_id text not null unique references prompts(id) on delete cascade,
         survey_id integer not null)""",
