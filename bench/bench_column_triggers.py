@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from ces.storage import Storage, report_columns  # noqa: E402
 
-TRIGGERS = ("report_columns_on_close", "report_columns_on_insert", "report_columns_forget_answer",
-            "report_columns_forget_event", "report_columns_forget_prompt")
+TRIGGERS = ("report_columns_on_close", "report_columns_forget_answer", "report_columns_forget_event",
+            "report_columns_forget_prompt")
 
 
 def round_(storage: Storage, site: int, survey: int, trigger: int, start: int, rows: int) -> dict[str, float]:
@@ -82,7 +82,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"with": [], "without": []}
     start = 0
     for _ in range(args.rounds):
-        for mode in ("with", "without"):
+        for mode in (("with", "without") if _ % 2 == 0 else ("without", "with")):
             with storage.write() as db:
                 for name in TRIGGERS:
                     db.conn.execute(f"drop trigger if exists {name}")
@@ -94,7 +94,9 @@ def main() -> None:
     for key in ("insert_us", "close_us", "delete_us"):
         w = statistics.median(r[key] for r in results["with"])
         wo = statistics.median(r[key] for r in results["without"])
-        out[key] = {"with": round(w, 1), "without": round(wo, 1), "ratio": round(w / wo, 2)}
+        out[key] = {"with": round(w, 1), "without": round(wo, 1), "ratio": round(w / wo, 2),
+                    "rounds_with": [round(r[key], 1) for r in results["with"]],
+                    "rounds_without": [round(r[key], 1) for r in results["without"]]}
     print(json.dumps(out, indent=2))
 
 

@@ -9,9 +9,9 @@ Three kinds of segment, each covering the ids in (after_id, last_id] of one owne
   its flattened properties as one `report_segment_props` row per key (core/columns.encode);
 * `answers` (owner: the survey) — id, time, trigger, score and the event it answers;
 * `prompts` (owner: the survey) — each closed prompt, by its position in `report_closed_prompts`
-  (filled by SQL triggers when a prompt closes or is inserted closed; the prompts closed before
-  this table existed are walked in by the background job): time, trigger, final status, the
-  delivered/shown flags and its event.
+  (filled by an SQL trigger when a prompt closes; the prompts closed before this table existed,
+  or inserted closed by a seed or import, are walked in by the background job): time, trigger,
+  final status, the delivered/shown flags and its event.
 
 Rows are append-only once in a segment (events and answers never change; a closed prompt stays
 closed), so a segment never goes stale — except by deletion: SQL triggers on the three tables
@@ -64,9 +64,10 @@ I15COLS_SQL = [
         primary key (owner, key, last_id))""",
     # A deleted event's segment takes its property rows with it (the SQL trigger): by segment.
     "create index if not exists idx_report_segment_props_segment on report_segment_props (owner, last_id)",
+    # The closed prompts in order of closing, by the prompt's rowid (an integer: its unique index
+    # costs the answer's path less than one on the text id).
     """create table if not exists report_closed_prompts (
-        seq integer primary key, prompt_id text not null unique references prompts(id) on delete cascade,
-        survey_id integer not null)""",
+        seq integer primary key, prompt_rowid integer not null unique, survey_id integer not null)""",
     "create index if not exists idx_report_closed_prompts_survey on report_closed_prompts (survey_id, seq)",
     "create table if not exists report_columns_state (name text primary key, last_id integer not null)",
     # The open prompts, read live at each report with their event: the index of the open prompts'
@@ -89,25 +90,30 @@ def _segment_of(kind: str, owner: str, row_id: str) -> str:
             f"and s.last_id >= {row_id} and s.after_id < {row_id})")
 
 
-_LOG = "insert into report_closed_prompts (prompt_id, survey_id) values (new.id, new.survey_id) on conflict (prompt_id) do nothing"
-_SEQ = "(select seq from report_closed_prompts where prompt_id = old.id)"
+_LOG = ("insert into report_closed_prompts (prompt_rowid, survey_id) values (new.rowid, new.survey_id) "
+        "on conflict (prompt_rowid) do nothing")
+_SEQ = "(select seq from report_closed_prompts where prompt_rowid = old.rowid)"
 _FORGET_ANSWER = f"delete from report_segments where kind = 'answers' and owner = old.survey_id and last_id = {_segment_of('answers', 'old.survey_id', 'old.id')}"
 _FORGET_EVENT = [
     f"delete from report_segment_props where owner = old.site_id and last_id = {_segment_of('events', 'old.site_id', 'old.id')}",
     f"delete from report_segments where kind = 'events' and owner = old.site_id and last_id = {_segment_of('events', 'old.site_id', 'old.id')}",
 ]
-_FORGET_PROMPT = f"delete from report_segments where kind = 'prompts' and owner = old.survey_id and last_id = {_segment_of('prompts', 'old.survey_id', _SEQ)}"
+_FORGET_PROMPT = [
+    f"delete from report_segments where kind = 'prompts' and owner = old.survey_id and last_id = {_segment_of('prompts', 'old.survey_id', _SEQ)}",
+    "delete from report_closed_prompts where prompt_rowid = old.rowid",
+]
 
+# No trigger on insert: the product inserts open prompts only, and a trigger, even one whose WHEN
+# is false, costs every decision (+2 µs a prompt, bench_column_triggers.py); whatever inserts
+# prompts already closed calls Reports.rebuild_funnel_rollup(), which restarts the walk (restart()).
 TRIGGERS_SQLITE = [
     f"create trigger if not exists report_columns_on_close after update of status on prompts "
     f"when new.status in {_CLOSED_SQL} and old.status not in {_CLOSED_SQL} begin {_LOG}; end",
-    f"create trigger if not exists report_columns_on_insert after insert on prompts "
-    f"when new.status in {_CLOSED_SQL} begin {_LOG}; end",
     f"create trigger if not exists report_columns_forget_answer after delete on answers begin {_FORGET_ANSWER}; end",
     f"create trigger if not exists report_columns_forget_event after delete on events "
     f"when old.trigger_id is not null begin {_FORGET_EVENT[0]}; {_FORGET_EVENT[1]}; end",
     f"create trigger if not exists report_columns_forget_prompt before delete on prompts "
-    f"when old.status in {_CLOSED_SQL} begin {_FORGET_PROMPT}; end",
+    f"when old.status in {_CLOSED_SQL} begin {_FORGET_PROMPT[0]}; {_FORGET_PROMPT[1]}; end",
 ]
 
 
@@ -120,15 +126,13 @@ TRIGGERS_PG = [
     _pg_function("ces_report_columns_log", _LOG),
     f"create trigger report_columns_on_close after update of status on prompts for each row "
     f"when (new.status in {_CLOSED_SQL} and old.status not in {_CLOSED_SQL}) execute function ces_report_columns_log()",
-    f"create trigger report_columns_on_insert after insert on prompts for each row "
-    f"when (new.status in {_CLOSED_SQL}) execute function ces_report_columns_log()",
     _pg_function("ces_report_columns_forget_answer", _FORGET_ANSWER),
     "create trigger report_columns_forget_answer after delete on answers for each row "
     "execute function ces_report_columns_forget_answer()",
     _pg_function("ces_report_columns_forget_event", ";\n  ".join(_FORGET_EVENT)),
     "create trigger report_columns_forget_event after delete on events for each row "
     "when (old.trigger_id is not null) execute function ces_report_columns_forget_event()",
-    _pg_function("ces_report_columns_forget_prompt", _FORGET_PROMPT, returns="old"),
+    _pg_function("ces_report_columns_forget_prompt", ";\n  ".join(_FORGET_PROMPT), returns="old"),
     "create trigger report_columns_forget_prompt before delete on prompts for each row "
     f"when (old.status in {_CLOSED_SQL}) execute function ces_report_columns_forget_prompt()",
 ]
@@ -154,7 +158,7 @@ def _source(kind: str, bounded: bool) -> tuple[str, str]:
                 "then 1 else 0 end, "
                 "case when p.shown_at is not null or p.status in ('answered','dismissed') then 1 else 0 end, "
                 "coalesce(p.event_row, 0)")
-        sql = (f"from report_closed_prompts c join prompts p on p.id = c.prompt_id where c.survey_id = ? and c.seq > ? "
+        sql = (f"from report_closed_prompts c join prompts p on p.rowid = c.prompt_rowid where c.survey_id = ? and c.seq > ? "
                f"and p.status in {_CLOSED_SQL}")
         col = "c.seq"
     if bounded:
@@ -286,6 +290,12 @@ def _walk_state(conn: Any) -> tuple[int, int]:
     return state["walked"], state["walk_top"]
 
 
+def restart(conn: Any) -> None:
+    """Walk every prompt again (inside the caller's write transaction): after prompts were
+    inserted already closed (seeds, imports), which no SQL trigger logs. Those logged stay."""
+    conn.execute("delete from report_columns_state")
+
+
 def walk_done(conn: Any) -> bool:
     state = dict(conn.execute("select name, last_id from report_columns_state").fetchall())
     return "walk_top" in state and state["walked"] >= state["walk_top"]
@@ -297,9 +307,9 @@ def walk(conn: Any, limit: int) -> int:
     if walked >= top:
         return 0
     upto = min(top, walked + limit)
-    conn.execute("insert into report_closed_prompts (prompt_id, survey_id) select id, survey_id from prompts "
+    conn.execute("insert into report_closed_prompts (prompt_rowid, survey_id) select rowid, survey_id from prompts "
                  f"where rowid > ? and rowid <= ? and status in {_CLOSED_SQL} order by rowid "
-                 "on conflict (prompt_id) do nothing", [walked, upto])
+                 "on conflict (prompt_rowid) do nothing", [walked, upto])
     conn.execute("update report_columns_state set last_id = ? where name = 'walked'", [upto])
     return upto - walked
 

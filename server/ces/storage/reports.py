@@ -185,6 +185,7 @@ class Reports:
             db.execute(FUNNEL_REBUILD)
             db.execute(FUNNEL_REBUILD.replace("('answered','dismissed','expired')", "('cancelled')"))
             prop_rollups.restart(db.conn)  # the funnel per property value: counted again (background)
+            report_columns.restart(db.conn)  # and the closed prompts walked into the columns' log
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
