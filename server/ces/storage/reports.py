@@ -9,7 +9,10 @@ Two sources answer the score aggregates with the same columns (day, trigger_id, 
   property filters, a range not on UTC midnights, custom buckets, a dotted driver path, or days
   in another time zone than UTC (the day is then the local day, `time_zones.local_day_sql`).
 
-Both give the same numbers (tested); the rollups only make them fast.
+Those filters are answered first by the report columns (`view()`, storage/report_columns.py:
+arrays, any filter in ~0.2 s at 1M answers); the base tables (through `answer_props` where it
+helps) remain for a locale or variant filter and while the columns are being built. Every path
+gives the same numbers (tested); the rollups and the columns only make them fast.
 """
 from __future__ import annotations
 
