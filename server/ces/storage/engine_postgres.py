@@ -170,6 +170,13 @@ class PgDb:
             with self.storage.pool.connection() as conn:
                 yield conn
 
+    def execute_binary(self, sql: str, params: Sequence[Any] | None = ()) -> Result:
+        """A SELECT whose results come in PostgreSQL's binary format: bytea as raw bytes, not hex
+        text to decode (the report columns' segments: docs/benchmarks.md, PostgreSQL)."""
+        text, numbered = to_postgres(sql)
+        with self._connection() as conn:
+            return Result(conn.execute(text, postgres_params(numbered, params), binary=True))  # type: ignore[arg-type]
+
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Result:
         verb = sql.strip().upper()
         if verb in ("BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE"):

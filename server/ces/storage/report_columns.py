@@ -407,9 +407,10 @@ BATCH = 64  # segments per query while loading: the blobs in memory at once stay
 
 def _batches(conn: Any, sql: str, params: list[Any]) -> Any:
     """Rows of `sql` (… and last_id > ? order by last_id limit ?) in batches by last_id."""
+    run = getattr(conn, "execute_binary", conn.execute)  # PostgreSQL: bytea as raw bytes
     after = -1
     while True:
-        rows = conn.execute(sql, [*params, after, BATCH]).fetchall()
+        rows = run(sql, [*params, after, BATCH]).fetchall()
         yield from rows
         if len(rows) < BATCH:
             return
