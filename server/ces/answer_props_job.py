@@ -1,7 +1,7 @@
-"""The background copy of answers into `answer_props` (storage/answer_props.py), and the fold of
-prompts and events into the funnel's rollups per property value (storage/prop_rollups.py): a large
-installation's existing answers after the upgrade that made the table, then each run the answers
-since the last one, so that reports seldom copy any themselves.
+"""The background copy of answers into `answer_props` (storage/answer_props.py), and the sealing
+of the report columns (storage/report_columns.py): a large installation's existing rows after the
+upgrade that made the tables, then each run the rows since the last one, so that reports seldom
+copy or seal any themselves.
 
 One chunk of answers per short transaction (JOB_CHUNK), with a pause between chunks so that the widgets'
 writes get the lock in between. Several processes may run it on one database: each chunk is
@@ -13,7 +13,7 @@ import time
 
 from .periodic import PeriodicJob
 from .storage import Storage
-from .storage import answer_props, prop_rollups, report_columns
+from .storage import answer_props, report_columns
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ class AnswerPropsJob(PeriodicJob):
                 break
             if self.pause:
                 time.sleep(self.pause)  # let the writers in between two chunks
-        # The funnel's rollups per property value (storage/prop_rollups.py), the same way.
-        while not self._stop.is_set() and prop_rollups.fold_step(self.storage, self.chunk):
-            if self.pause:
-                time.sleep(self.pause)
         # The report columns (storage/report_columns.py): the walk of old closed prompts, then segments.
         while not self._stop.is_set() and report_columns.step(self.storage, self.chunk):
             if self.pause:

@@ -152,7 +152,7 @@ def _trend_and_driver_rows(reports: Reports, survey_id: int, q: ReportQuery) -> 
     for the driver (none without one). On the base tables both come from one scan."""
     if not q.driver:
         return reports.by_day_and_trigger(q, survey_id), []
-    if reports.rollup_usable(q) or reports.cells(q) is not None or reports.view(q, survey_id) is not None:
+    if reports.rollup_usable(q) or reports.view(q, survey_id) is not None:
         # the trend from the rollups or the columns, the driver apart
         return reports.by_day_and_trigger(q, survey_id), reports.by_property(q, survey_id, q.driver, q.buckets)
     trend: dict[tuple[int, int, int], int] = {}

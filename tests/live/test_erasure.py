@@ -236,7 +236,9 @@ def test_rollup_tables_are_all_known() -> None:
     source = Path(__file__).parents[2].joinpath("server/ces/storage/migrations.py").read_text()
     import re
     created = set(re.findall(r"create table if not exists (report_\w+)", source)) - {"report_rollup_state"}
-    assert created == set(ROLLUPS)
+    dropped = set(re.findall(r"drop table if exists (report_\w+)", source))  # by a later migration
+    assert dropped == {"report_funnel_props_daily", "report_events_props_daily"}  # 0920
+    assert created - dropped == set(ROLLUPS)
     erasure_source = Path(__file__).parents[2].joinpath("server/ces/storage/erasure.py").read_text()
     assert all(t in erasure_source for t in ROLLUPS)
 

@@ -100,8 +100,6 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
 
     from . import answer_props  # the driver ranking's rollup is kept from answer_props (storage/answer_props.py)
     answer_props.forget(conn, list(answer_ids))
-    from . import prop_rollups  # the funnel per property value (storage/prop_rollups.py)
-    prop_rollups.forget(conn)
     conn.execute("delete from answers where id in (select id from temp.forget_answers)")
     conn.execute("delete from prompts where id in (select id from temp.forget_prompts)")
     conn.execute("delete from events where id in (select id from temp.forget_events)")
@@ -112,7 +110,6 @@ def forget(conn: Any, answer_ids: Sequence[int], prompt_ids: Sequence[str], even
     for table in ("answers", "events"):
         conn.execute("update report_rollup_state set last_id = min(last_id, "
                      f"(select coalesce(max(id), 0) from {table})) where name = ?", [table])
-    prop_rollups.clamp_events(conn)
 
 
 def rebuild_rollups(storage: Storage) -> None:

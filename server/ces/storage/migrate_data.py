@@ -85,9 +85,6 @@ def copy_all(source: Storage, target: PostgresStorage,
         wrong = {t: c for t, c in counts.items() if c[0] != c[1]}
         if wrong:
             raise ValueError(f"counts differ after the copy (source, target): {wrong}; nothing was kept")
-        from . import prop_rollups  # its walk's position is a SQLite rowid: counted again unless complete
-        if not prop_rollups.walk_done(conn):
-            prop_rollups.restart(conn)
     return counts
 
 

@@ -418,15 +418,47 @@ def presence_sites(db: Database) -> None:
         db.execute(sql)
 
 
+# -- 0900: the funnel's rollups per property value (dropped by 0920: the report columns answer those
+# reports, storage/report_columns.py). Kept so that a database is built step by step as before.
+_PR_CLOSED_SQL = "('answered','dismissed','expired','cancelled')"
+_PR_FUNNEL_KEY = "survey_id, key, day, trigger_id, kind, value, status, delivered, shown"
+_PR_EVENTS_KEY = "trigger_id, key, day, kind, value"
+
+I15FAST_PROP_ROLLUPS_SQL = [
+    f"""create table if not exists report_funnel_props_daily (
+        survey_id integer not null, key text not null, day integer not null, trigger_id integer not null,
+        kind text not null, value text not null, status text not null, delivered integer not null,
+        shown integer not null, n integer not null, primary key ({_PR_FUNNEL_KEY}))""",
+    f"""create table if not exists report_events_props_daily (
+        trigger_id integer not null, key text not null, day integer not null, kind text not null,
+        value text not null, n integer not null, primary key ({_PR_EVENTS_KEY}))""",
+    # Closed since the walk began and not counted yet; a deleted prompt leaves it (never counted).
+    """create table if not exists funnel_props_queue (
+        prompt_id text primary key references prompts(id) on delete cascade)""",
+    "create table if not exists prop_rollups_state (name text primary key, last_id integer not null)",
+]
+QUEUE_ON_CLOSE_SQLITE = (
+    "create trigger if not exists funnel_props_on_close after update of status on prompts "
+    f"when new.status in {_PR_CLOSED_SQL} and old.status not in {_PR_CLOSED_SQL} "
+    "begin insert into funnel_props_queue (prompt_id) values (new.id) on conflict (prompt_id) do nothing; end")
+QUEUE_ON_CLOSE_PG = [
+    """create or replace function ces_funnel_props_queue() returns trigger language plpgsql as $$
+begin
+  insert into funnel_props_queue (prompt_id) values (new.id) on conflict (prompt_id) do nothing;
+  return null;
+end $$""",
+    "create trigger funnel_props_on_close after update of status on prompts for each row "
+    f"when (new.status in {_PR_CLOSED_SQL} and old.status not in {_PR_CLOSED_SQL}) "
+    "execute function ces_funnel_props_queue()",
+]
+
+
 @migrations(name="0900_i15fast_prop_rollups")
 def prop_rollups(db: Database) -> None:
-    # The funnel per event-property value (storage/prop_rollups.py): a report filtered on one
-    # property reads no prompt or event of the past. Tables and the queue's SQL trigger only: the
-    # existing prompts and events are counted by the background job.
-    from . import prop_rollups as pr
-    for sql in pr.I15FAST_PROP_ROLLUPS_SQL:
+    # The funnel per event-property value (tables and the queue's SQL trigger; dropped by 0920).
+    for sql in I15FAST_PROP_ROLLUPS_SQL:
         db.execute(sql)
-    db.execute(pr.QUEUE_ON_CLOSE_SQLITE)
+    db.execute(QUEUE_ON_CLOSE_SQLITE)
 
 
 @migrations(name="0910_i15cols_report_columns")
@@ -435,4 +467,21 @@ def report_columns(db: Database) -> None:
     # Tables and SQL triggers only: the background job walks the prompts closed before and seals.
     from . import report_columns as rc
     for sql in [*rc.I15COLS_SQL, *rc.TRIGGERS_SQLITE]:
+        db.execute(sql)
+
+
+# The rollups per property value of 0900 go: the report columns answer every filtered report
+# (their one filter shape included, as fast), and the queue's SQL trigger cost every answer.
+I15COLS_DROP_PROP_ROLLUPS_SQL = [
+    "drop table if exists report_funnel_props_daily",
+    "drop table if exists report_events_props_daily",
+    "drop table if exists funnel_props_queue",
+    "drop table if exists prop_rollups_state",
+]
+
+
+@migrations(name="0920_i15cols_drop_prop_rollups")
+def drop_prop_rollups(db: Database) -> None:
+    db.execute("drop trigger if exists funnel_props_on_close")
+    for sql in I15COLS_DROP_PROP_ROLLUPS_SQL:
         db.execute(sql)

@@ -21,10 +21,10 @@ from typing import Any, Iterable
 from .dialect import COMPAT_FUNCTIONS, to_postgres
 from .answer_props import I15_ANSWER_PROPS_SQL
 from .insights import I15_INSIGHT_NOTICES_SQL
-from .prop_rollups import I15FAST_PROP_ROLLUPS_SQL, QUEUE_ON_CLOSE_PG
 from .migrations import (
     FUNNEL_REBUILD, I12_RESULTS_SQL, I12SHELL_ANSWER_FEED_SQL, I12SHELL_DASHBOARD_SQL, I15_THEMES_SQL,
-    I16_PRESENCE_SITES_SQL, I16_SCALE_OUT_SQL, OPEN_PROMPT, _FUNNEL_ROW,
+    I15COLS_DROP_PROP_ROLLUPS_SQL, I15FAST_PROP_ROLLUPS_SQL, I16_PRESENCE_SITES_SQL, I16_SCALE_OUT_SQL,
+    OPEN_PROMPT, QUEUE_ON_CLOSE_PG, _FUNNEL_ROW,
 )
 
 MIGRATIONS_LOCK = 0x6365735F6D  # "ces_m": pg_advisory_lock key of the migrations
@@ -233,7 +233,12 @@ def _report_columns() -> list[str]:
     return pg_tables() + TRIGGERS_PG
 
 
-STEPS += [("0910_i15cols_report_columns", _report_columns())]
+STEPS += [
+    ("0910_i15cols_report_columns", _report_columns()),
+    ("0920_i15cols_drop_prop_rollups", ["drop trigger if exists funnel_props_on_close on prompts",
+                                        "drop function if exists ces_funnel_props_queue()",
+                                        *I15COLS_DROP_PROP_ROLLUPS_SQL]),
+]
 
 
 

@@ -24,8 +24,7 @@ from ..core import drivers
 from ..core.report_filters import DAY, PropertyFilter, ReportQuery
 from ..core.time_zones import is_utc, local_day_sql
 from . import Storage
-from . import answer_props, prop_rollups, report_columns
-from ..core.rollup_filter import rollup_cells
+from . import answer_props, report_columns
 from .dialect import SQLITE, Dialect
 from .migrations import FUNNEL_REBUILD, OPEN_PROMPT
 
@@ -131,7 +130,6 @@ class Reports:
         self.storage = storage
         self.dialect = storage.dialect
         self._props_ready: bool | None = None  # answer_props covers every answer (None: not checked yet)
-        self._funnel_props_ready: bool | None = None  # storage/prop_rollups.py covers every prompt and event
         self._views: dict[int, report_columns.SurveyView | None] = {}  # per survey, loaded once per report
 
     @property
@@ -174,7 +172,6 @@ class Reports:
         # The property filters' index (storage/answer_props.py): copied here when a few answers are
         # behind; a large backlog is the background job's, and the reports read the base tables.
         self._props_ready = answer_props.catch_up(self.storage)
-        self._funnel_props_ready = prop_rollups.catch_up(self.storage)  # the funnel per property value
         return added
 
     def rebuild_funnel_rollup(self) -> None:
@@ -187,8 +184,7 @@ class Reports:
             db.execute("delete from report_funnel_daily")
             db.execute(FUNNEL_REBUILD)
             db.execute(FUNNEL_REBUILD.replace("('answered','dismissed','expired')", "('cancelled')"))
-            prop_rollups.restart(db.conn)  # the funnel per property value: counted again (background)
-            report_columns.restart(db.conn)  # and the closed prompts walked into the columns' log
+            report_columns.restart(db.conn)  # the closed prompts walked into the columns' log again
 
     def refresh_events(self) -> None:
         """Fold the events received since the last refresh into `report_events_daily`."""
@@ -253,18 +249,6 @@ class Reports:
     def rollup_usable(q: ReportQuery) -> bool:
         return not q.properties and q.whole_days
 
-    @staticmethod
-    def cells(q: ReportQuery) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-        """(key, cells) when one property filter is answered exactly by the rollups per property
-        value (core/rollup_filter.py), else None."""
-        return rollup_cells(q)
-
-    @property
-    def funnel_props_ready(self) -> bool:
-        if self._funnel_props_ready is None:
-            self._funnel_props_ready = prop_rollups.behind(self.conn) == 0
-        return self._funnel_props_ready
-
     def props_usable(self, q: ReportQuery) -> bool:
         """The answers' side of a query the rollups cannot answer (property filters, a range off
         midnight, another time zone) read from `answer_props`: exact, one index, no JSON parsed;
@@ -315,9 +299,6 @@ class Reports:
                 sql += " and variant = ?"
                 params.append(q.variant)
             return sql
-        cells = self.cells(q)
-        if cells is not None:  # one property filter a rollup answers exactly
-            return prop_rollups.answer_facts_sql(survey_id, *cells, q.start, q.end, q.triggers, params)
         day = self.day_sql(q, survey_id)
         if self.props_usable(q):
             where = answer_props.where(q, survey_id, params)
@@ -373,13 +354,6 @@ class Reports:
                 sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
                 params.extend(q.triggers)
             return self.conn.execute(sql + " group by kind, value, score", params).fetchall()
-        cells = self.cells(q)
-        if cells is not None and cells[0] == key and bounds is None:
-            # The driver is the filter's own property: its values are the filter's cells.
-            facts = prop_rollups.answer_facts_sql(survey_id, *cells, q.start, q.end, q.triggers, params,
-                                                  columns="kind, value, score, n")
-            return self.conn.execute(f"select kind, value, score, sum(n) from ({facts}) f group by kind, value, score",
-                                     params).fetchall()
         if self.props_usable(q):
             return self._props_driver_rows(q, survey_id, key, bounds, with_day=False)  # type: ignore[return-value]
         kind, value, usable, answers = _driver_values(q, survey_id, key, bounds, params, self.day_sql(q, survey_id),
@@ -412,9 +386,6 @@ class Reports:
         view = self.view(q, survey_id)
         if view is not None:
             return _funnel_of(*view.funnel_parts(q, trigger_ids))
-        cells = self.cells(q)
-        if cells is not None and self.funnel_props_ready:
-            return self._funnel_props(q, survey_id, trigger_ids, cells)
         params: list[Any] = []
         where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
@@ -490,21 +461,6 @@ class Reports:
                 esql += self._day_range(q, eparams)
                 matched = self.conn.execute(esql, eparams).fetchone()[0]
         return _funnel_of(closed, (still_open, odelivered, oshown), matched)
-
-    def _funnel_props(self, q: ReportQuery, survey_id: int, trigger_ids: Sequence[int],
-                      cells: tuple[str, tuple[tuple[str, str], ...]]) -> dict[str, Any]:
-        """The funnel under one property filter: closed prompts and matched events from the
-        rollups per property value (storage/prop_rollups.py), open prompts live (few)."""
-        closed = prop_rollups.closed_funnel(self.conn, survey_id, *cells, q.start, q.end, q.triggers)
-        params: list[Any] = []
-        where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
-        open_now = self.conn.execute(
-            "select count(*), coalesce(sum(p.delivered_at is not null or p.shown_at is not null or p.status = 'shown'), 0), "
-            f"coalesce(sum(p.shown_at is not null), 0) from prompts p left join events e on e.id = p.event_row "
-            f"where {where} and p.status in {OPEN}", params).fetchone()
-        ids = [t for t in trigger_ids if not q.triggers or t in q.triggers]
-        matched = prop_rollups.events_matched(self.conn, ids, *cells, q.start, q.end) if ids else 0
-        return _funnel_of(closed, open_now, matched)
 
     def survey_triggers(self, survey_id: int) -> list[dict[str, Any]]:
         """Triggers asking this survey, directly or as one of their variants."""

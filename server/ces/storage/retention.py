@@ -103,8 +103,6 @@ def delete_events(storage: Storage, site_id: int, before: float, batch: int,
         n = conn.execute(f"delete from events where id in ({marks}) and received_at < ? and {_KEEP_EVENT}",
                          [*ids, before]).rowcount
         _clamp_watermark(conn, "events")
-        from . import prop_rollups  # its own watermark of the events (storage/prop_rollups.py)
-        prop_rollups.clamp_events(conn)
         return n
     return _walk(storage, "events", site_id, before, "received_at", _KEEP_EVENT, [], batch, apply, on_batch)
 
