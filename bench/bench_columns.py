@@ -96,13 +96,17 @@ def main() -> None:
                      "before_source": old["source"], "speedup": round(before_med / med, 1),  # type: ignore[index]
                      "n": fast["score"]["n"], "peak_mb": round(peak / 1e6, 1), "same_numbers": same}  # type: ignore[index]
         print(name, out[name], flush=True)
-    # The driver ranking and fix first under a filter: every top-level property from the columns.
-    from ces import driver_report
-    for name, fn in (("ranking", driver_report.ranking), ("fix_first", driver_report.fix_first_items)):
+    # The driver ranking and fix first under a filter: every top-level property from the columns;
+    # and the lists (customers with a high-effort answer read their answers from the columns).
+    from ces import driver_report, reports as report_lists, themes
+    lists = (("at_risk", lambda s, sv, q, now: report_lists.at_risk(s, sv, q)["total"]),
+             ("comments", lambda s, sv, q, now: report_lists.comments(s, sv, q)["total"]),
+             ("customers", lambda s, sv, q, now: themes.customers(s, sv, q, None)["total"]))
+    for name, fn in (("ranking", driver_report.ranking), ("fix_first", driver_report.fix_first_items), *lists):
         for label, extra in (("channel=chat", [("properties.channel", "chat")]),
                              ("channel[ne]=chat & transfers[gte]=2", [("properties.channel[ne]", "chat"),
                                                                      ("properties.transfers[gte]", "2")])):
-            q = parse(extra, ())
+            q = parse(extra, ("page_size", "followed_up"))
             med, low, fast = timed(lambda: fn(storage, survey, q, now), args.runs)
             Reports.view = lambda self, q, survey_id: None  # type: ignore[method-assign]
             try:
