@@ -79,6 +79,13 @@ def test_storage_round_trip_and_assembly_keep_the_values() -> None:
         texts = [joined.texts[c] if c >= 0 else None for c in joined.code]
         assert texts == [col.texts[c] if c >= 0 else None for c in col.code], key
     assert columns.pack(whole["transfers"]).values.dtype == np.float64
+    # A rare key's kinds are stored compressed, a common one's as they are; both read back.
+    rare = columns.build([flatten({"order_17": 1} if i == 3 else {}) for i in range(4096)])["order_17"]
+    kinds, _nums, _codes, meta = columns.encode(rare)
+    assert len(kinds) < 200 and json.loads(meta)["z"] is True
+    assert np.array_equal(columns.decode(*columns.encode(rare)).kind, rare.kind)
+    kinds, _nums, _codes, meta = columns.encode(whole["channel"])
+    assert len(kinds) == 300 and json.loads(meta)["z"] is False
     small = columns.pack(columns.build([flatten({"t": 3}), flatten({"t": -2})])["t"])
     assert small.values.dtype == np.int8 and small.codes.dtype == np.uint8
 

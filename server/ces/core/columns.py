@@ -16,6 +16,7 @@ key is missing or null; `gt`…`lte` compare numbers only; `exists` is any kind,
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -75,7 +76,8 @@ def build(rows: Sequence[Iterable[Row]], keys: Iterable[str] | None = None) -> d
 # -- storage: packed, no compression ----------------------------------------------------------------
 # A stored column is its kinds (1 byte a row), the numbers of its number/boolean rows and the text
 # codes of its text rows, each in the narrowest type that holds them exactly: a few bytes a row,
-# read without decompressing (zlib cost 250 ms of a 700 ms ranking over 20 properties).
+# read without decompressing (zlib on everything cost 250 ms of a 700 ms ranking over 20
+# properties); only a sparse key's kinds are compressed.
 
 @dataclass
 class Packed:
@@ -101,16 +103,26 @@ def pack(col: Column) -> Packed:
     return Packed(col.kind, _narrow(col.num[numeric(col.kind)]), col.code[col.kind == TEXT].astype(code_type), col.texts)
 
 
+SPARSE = 0.25  # a key in fewer rows than this share has its kinds zlib-compressed (mostly MISSING)
+
+
 def encode(col: Column) -> tuple[bytes, bytes, bytes, str]:
-    """(kinds, numbers, codes, meta JSON) of a column, as report_segment_props stores them."""
+    """(kinds, numbers, codes, meta JSON) of a column, as report_segment_props stores them. The
+    kinds of a sparse key are compressed (a site sending many rare keys would otherwise store a
+    byte per row for each); a dense key's are not (decompressing them cost more than reading)."""
     p = pack(col)
-    meta = {"num": p.values.dtype.str, "code": p.codes.dtype.str, "texts": p.texts}
-    return p.kind.tobytes(), p.values.tobytes(), p.codes.tobytes(), json.dumps(meta, ensure_ascii=False)
+    kinds = p.kind.tobytes()
+    sparse = bool(len(kinds)) and int(np.count_nonzero(p.kind)) < SPARSE * len(kinds)
+    meta = {"num": p.values.dtype.str, "code": p.codes.dtype.str, "texts": p.texts, "z": sparse}
+    return zlib.compress(kinds, 1) if sparse else kinds, p.values.tobytes(), p.codes.tobytes(), \
+        json.dumps(meta, ensure_ascii=False)
 
 
 def decode(kind: bytes, num: bytes, code: bytes, meta: str) -> Packed:
     m = json.loads(meta)
-    return Packed(np.frombuffer(kind, np.int8), np.frombuffer(num, m["num"]), np.frombuffer(code, m["code"]), m["texts"])
+    kinds = zlib.decompress(kind) if m.get("z") else kind
+    return Packed(np.frombuffer(kinds, np.int8), np.frombuffer(num, m["num"]), np.frombuffer(code, m["code"]),
+                  m["texts"])
 
 
 def assemble(parts: Sequence[Packed]) -> Column:

@@ -443,11 +443,16 @@ class Rows:
                 if last_id in stored:
                     found[last_id] = columns.decode(bytes(kinds), bytes(nums), bytes(codes), meta)
         parts = []
+        missing: dict[int, columns.Packed] = {}  # a segment without the key: every row MISSING (one per size)
         for span in self.spans:
             if span.flat is not None:
                 parts.append(columns.pack(span.live_column(key)))
-            else:  # a segment without the key: every row MISSING
-                parts.append(found.get(span.last_id) or columns.pack(columns.Column.empty(span.n)))  # type: ignore[arg-type]
+            elif span.last_id in found:
+                parts.append(found[span.last_id])
+            else:
+                if span.n not in missing:
+                    missing[span.n] = columns.pack(columns.Column.empty(span.n))
+                parts.append(missing[span.n])
         return columns.assemble(parts)
 
 
