@@ -32,6 +32,8 @@ import numpy as np
 
 from ..core import columns, drivers
 from ..core.flat_properties import flatten
+from ..core.report_filters import DAY
+from ..core.time_zones import is_utc, offsets
 from .answer_props import decode_json
 from .migrations import OPEN_PROMPT
 
@@ -459,8 +461,7 @@ class Rows:
 def load(conn: Any, kind: str, owner: int) -> Rows:
     """Every row of `kind` for `owner`: its segments and, read live, what they do not cover —
     into arrays allocated once (a report at 1M answers holds each fact once, not a copy per step)."""
-    segs = conn.execute("select after_id, last_id, n from report_segments where kind = ? and owner = ? "
-                        "order by last_id", [kind, owner]).fetchall()
+    segs = _segments(conn, kind, owner)
     spans: list[Span] = []
     live_pieces: dict[int, Piece] = {}
     live = offset = 0
@@ -504,14 +505,6 @@ def load(conn: Any, kind: str, owner: int) -> Rows:
 
 
 # -- a survey's report from the columns -------------------------------------------------------------------
-
-DAY = 86400
-
-
-def usable(q: Any) -> bool:
-    """The columns answer q: anything but a locale or variant (those live on the prompts, not here)."""
-    return q.locale is None and q.variant is None
-
 
 class SurveyView:
     """One survey's answers, closed prompts and its site's events, loaded for one report."""
@@ -587,7 +580,6 @@ class SurveyView:
     def days(self, q: Any, at: np.ndarray) -> np.ndarray:
         """Day numbers in q's zone, as Reports.day_sql computes them (the zone's changes over the
         survey's answers)."""
-        from ..core.time_zones import is_utc, offsets
         if is_utc(q.tz):
             return np.trunc(at / DAY).astype(np.int64)
         every = self.answers.facts["at"]
@@ -638,28 +630,15 @@ class SurveyView:
                 out += [(key, *names[v], s, n) for v, s, n in _grouped(label[has], scores[has])]
         return out
 
-    def funnel_parts(self, q: Any, trigger_ids: Sequence[int]) -> tuple[list[tuple[str, int, int, int]],
-                                                                          tuple[int, int, int], int]:
+    def funnel_parts(self, q: Any, trigger_ids: Sequence[int], rows: Sequence[tuple[int, int, int]]
+                     ) -> tuple[list[tuple[str, int, int, int]], tuple[int, int, int], int]:
         """(closed prompts' (status, delivered, shown, n), open prompts' (count, delivered, shown),
-        events matched) under q, for storage/reports._funnel_of()."""
+        events matched) under q, for storage/reports._funnel_of(); `rows` are the open prompts in
+        q's range and triggers as (event, delivered, shown), read live (Reports.funnel)."""
         f = self.prompts.facts
         keep = self._in_range(q, f["at"], f["trigger"]) & self._passes(q, f["event"])
         counts = np.bincount(f["outcome"][keep], minlength=4 * len(CLOSED))
         closed = [(CLOSED[o // 4], o // 2 % 2, o % 2, int(counts[o])) for o in np.nonzero(counts)[0].tolist()]
-        params: list[Any] = [self.survey_id]
-        sql = ("select coalesce(event_row, 0), case when delivered_at is not null or shown_at is not null "
-               "or status = 'shown' then 1 else 0 end, case when shown_at is not null then 1 else 0 end "
-               f"from prompts where survey_id = ? and {OPEN_PROMPT}")
-        if q.start is not None:
-            sql += " and created_at >= ?"
-            params.append(q.start)
-        if q.end is not None:
-            sql += " and created_at < ?"
-            params.append(q.end)
-        if q.triggers:
-            sql += f" and trigger_id in ({','.join('?' * len(q.triggers))})"
-            params.extend(q.triggers)
-        rows = self.conn.execute(sql, params).fetchall()
         open_now = (0, 0, 0)
         if rows:
             arr = np.array(rows, np.int64)

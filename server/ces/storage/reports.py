@@ -17,6 +17,7 @@ gives the same numbers (tested); the rollups and the columns only make them fast
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -233,7 +234,7 @@ class Reports:
         """The report columns of this survey when they answer q (any property filter, range or
         zone; storage/report_columns.py), else None: no filter the rollups answer, a locale or
         variant, or too many rows not in segments yet (the other paths then, exact too)."""
-        if not report_columns.usable(q) or self.rollup_usable(q):
+        if not answer_props.usable(q) or self.rollup_usable(q):  # locale and variant live on the prompts
             return None
         if survey_id not in self._views:
             self._views[survey_id] = None
@@ -384,8 +385,15 @@ class Reports:
         if self.rollup_usable(q):
             return self._funnel_rollup(q, survey_id, trigger_ids)
         view = self.view(q, survey_id)
-        if view is not None:
-            return _funnel_of(*view.funnel_parts(q, trigger_ids))
+        if view is not None:  # open prompts live (with their event: its verdict is the columns')
+            params: list[Any] = []
+            where = _where(replace(q, properties=()), survey_id, "p.created_at", params, answers=False,
+                           dialect=self.dialect)
+            open_rows = self.conn.execute(
+                "select coalesce(p.event_row, 0), case when p.delivered_at is not null or p.shown_at is not null "
+                "or p.status = 'shown' then 1 else 0 end, case when p.shown_at is not null then 1 else 0 end "
+                f"from prompts p where {where} and {OPEN_PROMPT}", params).fetchall()
+            return _funnel_of(*view.funnel_parts(q, trigger_ids, open_rows))
         params: list[Any] = []
         where = _where(q, survey_id, "p.created_at", params, answers=False, dialect=self.dialect)
         joins = "prompts p" + (" left join events e on e.id = p.event_row" if q.properties else "")
